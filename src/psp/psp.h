@@ -73,6 +73,9 @@ enum psp_guest_state {
 	GSTATE_SENT = 6,
 };
 
+/* INIT flags (§9.1). */
+#define PSP_INIT_FLAGS_ES (1u << 0)
+
 /* Guest policy bits (§11). */
 #define SEV_POLICY_NODBG (1u << 0)
 #define SEV_POLICY_NOKS (1u << 1)
@@ -329,6 +332,10 @@ int psp_guest_info(struct psp *psp, uint32_t handle,
 /* Number of ASIDs waiting for a DF_FLUSH before they may be reused. */
 unsigned int psp_dirty_asids(struct psp *psp);
 const struct psp_config *psp_config(struct psp *psp);
+
+/* "INVALID_LEN", "LAUNCH_START", …; "UNKNOWN" for anything else. */
+const char *psp_status_name(int status);
+const char *psp_cmd_name(unsigned int cmd);
 
 /* Export softsev's own ARK and ASK (AMD format, §12.3). */
 int psp_get_ark(struct psp *psp, uint8_t *buf, size_t *len);
