@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "testutil.h"
+#include <openssl/rand.h>
 #include "crypto.h"
 #include "psp.h"
 #include "session.h"
