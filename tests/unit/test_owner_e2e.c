@@ -169,7 +169,8 @@ static void kdf128(const uint8_t *key, size_t klen, const char *label,
 	memcpy(msg + n, label, l);
 	n += l;
 	msg[n++] = 0;
-	memcpy(msg + n, ctx, clen);
+	if (clen)
+		memcpy(msg + n, ctx, clen);
 	n += clen;
 	put32(msg + n, 128);
 	n += 4;

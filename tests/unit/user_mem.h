@@ -41,16 +41,14 @@ static int um_write(void *ctx, uint64_t addr, const void *buf, size_t len)
 static const struct psp_mem_ops um_ops = { um_read, um_write };
 static const struct psp_mem user_mem = { &um_ops, NULL };
 
-/* An address that is certainly not mapped. */
+/* An address no copy can use: a page mapped with PROT_NONE and kept. */
 static inline uint64_t um_bad_address(void)
 {
 	static void *hole;
 
-	if (!hole) {
+	if (!hole)
 		hole = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
 			    -1, 0);
-		munmap(hole, 4096);
-	}
 	return (uintptr_t)hole;
 }
 

@@ -1,0 +1,39 @@
+# softsev — top-level commands.  The real build is meson + ninja.
+#   make demo   the bundled demonstration (README's main job)
+#   make test   unit tests, then the same tests under ASan + UBSan
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+
+.PHONY: all deps build demo test test-fast sanitize clean
+
+all: build
+
+deps:
+	@scripts/bootstrap.sh
+
+$(BUILD)/build.ninja: | deps
+	meson setup $(BUILD) --buildtype=debugoptimized
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+$(ASAN_BUILD)/build.ninja: | deps
+	meson setup $(ASAN_BUILD) --buildtype=debug -Db_sanitize=address,undefined \
+		-Db_lundef=false
+
+sanitize-build: deps $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD)
+
+demo: build
+	$(BUILD)/tools/softsev-fwdemo
+
+test: build sanitize-build
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		scripts/run-tests.sh $(BUILD) $(ASAN_BUILD)
+
+test-fast: build
+	scripts/run-tests.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)
