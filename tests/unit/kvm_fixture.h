@@ -15,7 +15,7 @@
 #include "kvm.h"
 
 #define SEV_FD 100
-#define NFDS 64
+#define NFDS 2048
 
 struct kx {
 	struct fx f;
