@@ -1,10 +1,12 @@
 # softsev — top-level commands.  The real build is meson + ninja.
 #   make demo   the bundled demonstration (README's main job)
-#   make test   unit tests, then the same tests under ASan + UBSan
+#   make test   unit tests, then the same tests under ASan + UBSan and
+#               under ThreadSanitizer
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 
-.PHONY: all deps build demo test test-fast sanitize clean
+.PHONY: all deps build demo test test-fast sanitize-build tsan-build clean
 
 all: build
 
@@ -24,16 +26,24 @@ $(ASAN_BUILD)/build.ninja: | deps
 sanitize-build: deps $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD)
 
+$(TSAN_BUILD)/build.ninja: | deps
+	meson setup $(TSAN_BUILD) --buildtype=debug -Db_sanitize=thread \
+		-Db_lundef=false
+
+tsan-build: deps $(TSAN_BUILD)/build.ninja
+	ninja -C $(TSAN_BUILD)
+
 demo: build
 	$(BUILD)/tools/softsev-fwdemo
 
-test: build sanitize-build
+test: build sanitize-build tsan-build
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		scripts/run-tests.sh $(BUILD) $(ASAN_BUILD)
+	TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/tests/tsan.supp" \
+		scripts/run-tests.sh $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
 
 test-fast: build
 	scripts/run-tests.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
