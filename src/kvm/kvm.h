@@ -132,6 +132,8 @@ void kvm_vcpu_set_guest_debug(struct kvm_vcpu *vcpu, bool on);
 /* The VMSA was encrypted by LAUNCH_UPDATE_VMSA (guest_state_protected). */
 bool kvm_vcpu_protected(struct kvm_vcpu *vcpu);
 struct kvm_vm *kvm_vcpu_vm(struct kvm_vcpu *vcpu);
+/* The online vCPU with this index, or NULL. */
+struct kvm_vcpu *kvm_vm_vcpu(struct kvm_vm *vm, int index);
 
 /*
  * Checks every VM or vCPU ioctl passes first: a dead VM (a MOVE source) or

@@ -207,6 +207,11 @@ struct kvm_vcpu *kvm_get_vcpu(struct kvm_vm *vm, int i)
 	return vm->vcpus[i];
 }
 
+struct kvm_vcpu *kvm_vm_vcpu(struct kvm_vm *vm, int index)
+{
+	return kvm_get_vcpu(vm, index);
+}
+
 /* kvm_lock_all_vcpus(): index order.  A fatal signal cannot reach us. */
 int kvm_lock_all_vcpus(struct kvm_vm *vm)
 {

@@ -1,0 +1,517 @@
+// SPDX-License-Identifier: MIT
+/*
+ * One client connection: the request loop, and the kvm_caller that lets
+ * the model reach the client's memory, fds, limits and vCPU registers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "server_internal.h"
+
+struct conn {
+	struct server *s;
+	int sock;
+	pid_t pid;
+	struct sproc *proc;
+	struct kvm_caller caller;
+	struct psp_mem mem;
+	/* Per request: */
+	int rx_fd; /* a file received with the request, or -1 */
+	uint32_t cap_src; /* the VM the vm_fd callback resolved */
+	uint64_t vmsa_buf;
+	uint32_t nvmsa;
+};
+
+/* --- the client's memory, as copy_from_user/copy_to_user see it --- */
+
+static int mem_xfer(struct conn *c, uint64_t addr, void *buf, size_t len,
+		    bool write)
+{
+	while (len) {
+		size_t chunk = len > (1u << 30) ? (1u << 30) : len;
+		struct iovec l = { buf, chunk };
+		struct iovec r = { (void *)(uintptr_t)addr, chunk };
+		ssize_t n = write ? process_vm_writev(c->pid, &l, 1, &r, 1, 0) :
+				    process_vm_readv(c->pid, &l, 1, &r, 1, 0);
+
+		if (n <= 0)
+			return -EFAULT;
+		len -= (size_t)n;
+		addr += (uint64_t)n;
+		buf = (uint8_t *)buf + n;
+	}
+	return 0;
+}
+
+static int mem_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	return mem_xfer(ctx, addr, buf, len, false);
+}
+
+static int mem_write(void *ctx, uint64_t addr, const void *buf, size_t len)
+{
+	return mem_xfer(ctx, addr, (void *)buf, len, true);
+}
+
+static const struct psp_mem_ops mem_ops = { mem_read, mem_write };
+
+/*
+ * pin_user_pages: the range must be covered by mappings that allow the
+ * access (PROT_NONE, holes and read-only-for-write fail).
+ */
+static int pin(void *ctx, uint64_t uaddr, uint64_t len, bool write)
+{
+	struct conn *c = ctx;
+	char path[64], line[512];
+	uint64_t at = uaddr, end = uaddr + len;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", c->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -EFAULT;
+	while (at < end && fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		char perm[5];
+
+		if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perm) != 3)
+			continue;
+		if (hi <= at || lo > at)
+			continue;
+		if (perm[0] != 'r' || (write && perm[1] != 'w'))
+			break;
+		at = hi;
+	}
+	fclose(f);
+	return at >= end ? 0 : -EFAULT;
+}
+
+/* cmd.sev_fd: an open file in the client that is our /dev/sev. */
+static int sev_fd(void *ctx, int fd)
+{
+	struct conn *c = ctx;
+	char path[64];
+	struct stat st;
+
+	if (fd < 0)
+		return -EBADF;
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", c->pid, fd);
+	if (stat(path, &st))
+		return -EBADF;
+	if (st.st_dev != c->s->sev_st.st_dev ||
+	    st.st_ino != c->s->sev_st.st_ino)
+		return -EBADF;
+	return 0;
+}
+
+/* args[0] of KVM_ENABLE_CAP: the shim sent that file if it was open. */
+static int vm_fd(void *ctx, unsigned int fd, struct kvm_vm **vm)
+{
+	struct conn *c = ctx;
+	uint32_t id;
+	int ret;
+
+	(void)fd;
+	if (c->rx_fd < 0)
+		return -EBADF;
+	pthread_mutex_lock(&c->s->lock);
+	ret = vmt_find(c->s, c->rx_fd, &id);
+	if (!ret) {
+		kvm_vm_get(c->s->vms[id].vm);
+		*vm = c->s->vms[id].vm;
+		c->cap_src = id;
+	}
+	pthread_mutex_unlock(&c->s->lock);
+	return ret;
+}
+
+/* The shim read every vCPU's registers and built the VMSAs. */
+static int build_vmsa(void *ctx, struct kvm_vcpu *vcpu, uint64_t features,
+		      uint8_t *vmsa)
+{
+	struct conn *c = ctx;
+	uint32_t i = (uint32_t)kvm_vcpu_index(vcpu);
+	int32_t status;
+
+	if (i >= c->nvmsa)
+		return -EINVAL;
+	if (mem_read(c, c->vmsa_buf + (uint64_t)c->nvmsa * 4096 + i * 4,
+		     &status, 4) ||
+	    mem_read(c, c->vmsa_buf + (uint64_t)i * 4096, vmsa, 4096))
+		return -EFAULT;
+	if (status)
+		return status;
+	memcpy(vmsa + 0x3B0, &features, 8); /* sev_features = vmsa_features */
+	return 0;
+}
+
+/* RLIMIT_MEMLOCK and CAP_IPC_LOCK of the client, now. */
+static void refresh_limits(struct conn *c)
+{
+	struct rlimit rl;
+	char path[64], line[256];
+	FILE *f;
+
+	c->caller.rlimit_memlock = UINT64_MAX;
+	if (!prlimit(c->pid, RLIMIT_MEMLOCK, NULL, &rl) &&
+	    rl.rlim_cur != RLIM_INFINITY)
+		c->caller.rlimit_memlock = rl.rlim_cur;
+	c->caller.cap_ipc_lock = false;
+	snprintf(path, sizeof(path), "/proc/%d/status", c->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long caps;
+
+		if (sscanf(line, "CapEff: %llx", &caps) == 1)
+			c->caller.cap_ipc_lock = caps & (1ull << 14);
+	}
+	fclose(f);
+}
+
+/* --- the process table --- */
+
+static struct sproc *proc_get(struct server *s, pid_t pid,
+			      const uint64_t token[2])
+{
+	struct sproc *p;
+
+	for (p = s->procs; p; p = p->next)
+		if (p->pid == pid && !memcmp(p->token, token, 16))
+			break;
+	if (!p) {
+		p = calloc(1, sizeof(*p));
+		if (!p)
+			return NULL;
+		p->vm_refs = calloc(SS_MAX_VMS, sizeof(*p->vm_refs));
+		if (!p->vm_refs) {
+			free(p);
+			return NULL;
+		}
+		p->pid = pid;
+		memcpy(p->token, token, 16);
+		p->mm = ++s->next_mm;
+		p->next = s->procs;
+		s->procs = p;
+	}
+	p->conns++;
+	return p;
+}
+
+/* The last connection of a process went away: it holds nothing now. */
+static void proc_put(struct server *s, struct sproc *p)
+{
+	struct sproc **pp;
+	uint32_t id;
+
+	if (--p->conns)
+		return;
+	for (id = 1; id < SS_MAX_VMS; id++)
+		while (p->vm_refs[id])
+			vmt_unref(s, p, id);
+	for (pp = &s->procs; *pp != p; pp = &(*pp)->next)
+		;
+	*pp = p->next;
+	free(p->vm_refs);
+	free(p);
+}
+
+/* --- messages --- */
+
+static ssize_t recv_req(int sock, struct ss_req *req, int *fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { req, sizeof(*req) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	*fd = -1;
+	do {
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	} while (n < 0 && errno == EINTR);
+	for (cm = CMSG_FIRSTHDR(&msg); n > 0 && cm; cm = CMSG_NXTHDR(&msg, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+			memcpy(fd, CMSG_DATA(cm), sizeof(int));
+	return n;
+}
+
+static int send_rep(int sock, const struct ss_rep *rep, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { (void *)rep, sizeof(*rep) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+
+	if (fd >= 0) {
+		msg.msg_control = cbuf;
+		msg.msg_controllen = sizeof(cbuf);
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) == sizeof(*rep) ? 0 : -EIO;
+}
+
+/* A VM this process names by id, or NULL (never-registered, or gone). */
+static struct kvm_vm *vm_of(struct conn *c, uint32_t id)
+{
+	if (!id || id >= SS_MAX_VMS || !c->proc->vm_refs[id])
+		return NULL;
+	return c->s->vms[id].vm;
+}
+
+static void hello(struct conn *c, const struct ss_req *req,
+		  struct ss_rep *rep, int *out_fd)
+{
+	struct server *s = c->s;
+	const struct psp_config *pc = psp_config(s->psp);
+	uint64_t token[2] = { req->a1, req->a2 };
+	uint64_t feat;
+
+	if (c->proc) {
+		rep->ret = -EPROTO;
+		return;
+	}
+	pthread_mutex_lock(&s->lock);
+	c->proc = proc_get(s, c->pid, token);
+	pthread_mutex_unlock(&s->lock);
+	if (!c->proc) {
+		rep->ret = -ENOMEM;
+		return;
+	}
+	c->caller.mm = c->proc->mm;
+	rep->flags_size = (uint32_t)s->flags_size;
+	rep->max_asid = pc->max_asid;
+	rep->min_sev_asid = pc->min_sev_asid;
+	rep->cbit = pc->cbit;
+	rep->vm_types = (uint32_t)kvm_check_extension(s->host, KVM_CAP_VM_TYPES);
+	rep->sev_es = !kvm_get_device_attr(s->host, KVM_X86_GRP_SEV,
+					   KVM_X86_SEV_VMSA_FEATURES, &feat) &&
+		      (rep->vm_types & (1 << KVM_X86_SEV_ES_VM));
+	rep->vmsa_features = feat;
+	*out_fd = s->flags_fd;
+}
+
+static void vm_create(struct conn *c, const struct ss_req *req,
+		      struct ss_rep *rep)
+{
+	struct server *s = c->s;
+	struct kvm_vm *vm;
+	uint32_t id;
+	int ret;
+
+	if (c->rx_fd < 0) {
+		rep->ret = -EBADF;
+		return;
+	}
+	ret = kvm_vm_create(s->host, req->a1, c->proc->mm, &vm);
+	if (ret) {
+		rep->ret = ret;
+		return;
+	}
+	pthread_mutex_lock(&s->lock);
+	ret = vmt_add(s, vm, c->rx_fd, &id);
+	if (!ret) {
+		c->rx_fd = -1; /* the table owns it now */
+		vmt_ref(s, c->proc, id);
+		rep->vm_id = id;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (ret)
+		kvm_vm_put(vm);
+	rep->ret = ret;
+}
+
+static void vm_adopt(struct conn *c, struct ss_rep *rep)
+{
+	struct server *s = c->s;
+	uint32_t id;
+
+	pthread_mutex_lock(&s->lock);
+	rep->ret = c->rx_fd < 0 ? -EBADF : vmt_find(s, c->rx_fd, &id);
+	if (!rep->ret) {
+		vmt_ref(s, c->proc, id);
+		rep->vm_id = id;
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void refresh(struct conn *c, uint32_t id)
+{
+	pthread_mutex_lock(&c->s->lock);
+	if (c->s->vms[id].vm)
+		vmt_refresh(c->s, id);
+	pthread_mutex_unlock(&c->s->lock);
+}
+
+static void dispatch(struct conn *c, const struct ss_req *req,
+		     struct ss_rep *rep, int *out_fd)
+{
+	struct server *s = c->s;
+	struct kvm_vm *vm = NULL;
+	struct kvm_vcpu *vcpu;
+
+	if (req->op == SS_HELLO) {
+		hello(c, req, rep, out_fd);
+		return;
+	}
+	if (!c->proc) {
+		rep->ret = -EPROTO;
+		return;
+	}
+	switch (req->op) {
+	case SS_VM_CREATE:
+		vm_create(c, req, rep);
+		return;
+	case SS_VM_ADOPT:
+		vm_adopt(c, rep);
+		return;
+	case SS_VM_CLOSE:
+		pthread_mutex_lock(&s->lock);
+		if (req->vm_id && req->vm_id < SS_MAX_VMS)
+			vmt_unref(s, c->proc, req->vm_id);
+		pthread_mutex_unlock(&s->lock);
+		return;
+	case SS_CHECK_EXTENSION:
+		rep->ret = kvm_check_extension(s->host, (long)req->a1);
+		return;
+	case SS_DEVICE_ATTR:
+		rep->ret = kvm_get_device_attr(s->host, (uint32_t)req->a1,
+					       req->a2, &rep->value);
+		return;
+	case SS_SEV_IOCTL:
+		refresh_limits(c);
+		rep->ret = ccp_ioctl(s->ccp, req->a2, req->a1, req->arg,
+				     &c->mem);
+		return;
+	}
+	/* Everything else names a VM this process holds. */
+	vm = vm_of(c, req->vm_id);
+	if (!vm) {
+		rep->ret = -EBADF;
+		return;
+	}
+	refresh_limits(c);
+	switch (req->op) {
+	case SS_VCPU_BEGIN:
+		rep->ret = kvm_vcpu_create_begin(vm, &c->caller);
+		break;
+	case SS_VCPU_END:
+		rep->ret = kvm_vcpu_create_end(vm, req->a1 != 0, &vcpu);
+		if (!rep->ret && req->a1)
+			rep->index = (uint32_t)kvm_vcpu_index(vcpu);
+		break;
+	case SS_MEM_ENC_OP:
+		c->vmsa_buf = req->a1;
+		c->nvmsa = (uint32_t)req->a2;
+		rep->ret = kvm_vm_mem_enc_op(vm, &c->caller, req->arg);
+		break;
+	case SS_REG_REGION:
+		rep->ret = kvm_vm_reg_region(vm, &c->caller, req->arg);
+		break;
+	case SS_UNREG_REGION:
+		rep->ret = kvm_vm_unreg_region(vm, &c->caller, req->arg);
+		break;
+	case SS_ENABLE_CAP:
+		c->cap_src = 0;
+		rep->ret = kvm_vm_enable_cap(vm, &c->caller, req->arg);
+		if (c->cap_src)
+			refresh(c, c->cap_src);
+		break;
+	case SS_VCPU_REGS_CHECK:
+		vcpu = kvm_vm_vcpu(vm, (int)req->a1);
+		rep->ret = vcpu ? kvm_vcpu_regs_check(vcpu, &c->caller) :
+				  -EINVAL;
+		break;
+	default:
+		rep->ret = -EINVAL;
+	}
+	refresh(c, req->vm_id);
+}
+
+void *conn_main(void *arg)
+{
+	struct conn *c = arg;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(c->sock, SOL_SOCKET, SO_PEERCRED, &cred, &len))
+		goto out;
+	c->pid = cred.pid;
+	c->mem.ops = &mem_ops;
+	c->mem.ctx = c;
+	c->caller.mem = &c->mem;
+	c->caller.pin = pin;
+	c->caller.sev_fd = sev_fd;
+	c->caller.vm_fd = vm_fd;
+	c->caller.build_vmsa = build_vmsa;
+	c->caller.ctx = c;
+	c->caller.cg = NULL;
+	for (;;) {
+		struct ss_req req;
+		struct ss_rep rep;
+		int out_fd = -1;
+		ssize_t n = recv_req(c->sock, &req, &c->rx_fd);
+
+		if (n != sizeof(req)) {
+			if (c->rx_fd >= 0)
+				close(c->rx_fd);
+			break; /* closed, or garbage: drop the client */
+		}
+		memset(&rep, 0, sizeof(rep));
+		dispatch(c, &req, &rep, &out_fd);
+		if (c->rx_fd >= 0)
+			close(c->rx_fd);
+		c->rx_fd = -1;
+		if (send_rep(c->sock, &rep, out_fd))
+			break;
+	}
+out:
+	if (c->proc) {
+		pthread_mutex_lock(&c->s->lock);
+		proc_put(c->s, c->proc);
+		pthread_mutex_unlock(&c->s->lock);
+	}
+	close(c->sock);
+	free(c);
+	return NULL;
+}
+
+/* Used by server.c to start a connection thread. */
+int conn_start(struct server *s, int sock);
+
+int conn_start(struct server *s, int sock)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	pthread_attr_t attr;
+	pthread_t t;
+	int ret;
+
+	if (!c)
+		return -ENOMEM;
+	c->s = s;
+	c->sock = sock;
+	c->rx_fd = -1;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	ret = pthread_create(&t, &attr, conn_main, c);
+	pthread_attr_destroy(&attr);
+	if (ret) {
+		free(c);
+		return -ret;
+	}
+	return 0;
+}

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: MIT
+/* softsevd: run one emulated SEV machine until SIGTERM or SIGINT. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "server.h"
+
+static struct server *srv;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (srv)
+		server_stop(srv);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: softsevd --socket PATH --sev-path PATH [--state-dir DIR]\n"
+		"                [--ready-fd FD]\n"
+		"\n"
+		"Runs one software AMD SEV machine (a virtual Secure Processor\n"
+		"and KVM's SEV support) for programs started with\n"
+		"`softsev run --connect PATH`.\n"
+		"\n"
+		"  --socket PATH     unix socket clients connect to (created 0600)\n"
+		"  --sev-path PATH   file that stands for /dev/sev (created 0600)\n"
+		"  --state-dir DIR   platform identity (ARK/ASK, CEK, OCA/PEK/PDH);\n"
+		"                    default: volatile, made anew at each start\n"
+		"  --ready-fd FD     write one byte to FD once clients can connect\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, 0, 's' },
+		{ "sev-path", required_argument, 0, 'd' },
+		{ "state-dir", required_argument, 0, 'S' },
+		{ "ready-fd", required_argument, 0, 'r' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	struct server_config cfg;
+	struct sigaction sa;
+	char why[512];
+	int c, ready = -1, ret;
+
+	memset(&cfg, 0, sizeof(cfg));
+	psp_config_default(&cfg.psp);
+	kvm_host_config_default(&cfg.kvm);
+	cfg.init_on_probe = true;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			cfg.socket_path = optarg;
+			break;
+		case 'd':
+			cfg.sev_path = optarg;
+			break;
+		case 'S':
+			cfg.psp.state_dir = optarg;
+			break;
+		case 'r':
+			ready = atoi(optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!cfg.socket_path || !cfg.sev_path) {
+		usage(stderr);
+		return 2;
+	}
+	if (cfg.psp.state_dir && mkdir(cfg.psp.state_dir, 0700) &&
+	    errno != EEXIST) {
+		fprintf(stderr, "softsevd: cannot create %s: %s\n",
+			cfg.psp.state_dir, strerror(errno));
+		return 1;
+	}
+	ret = server_create(&cfg, &srv, why, sizeof(why));
+	if (ret) {
+		fprintf(stderr, "softsevd: %s\n", why[0] ? why : strerror(-ret));
+		return 1;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (ready >= 0) {
+		if (write(ready, "", 1) != 1)
+			perror("softsevd: ready-fd");
+		close(ready);
+	}
+	server_run(srv);
+	/* Connection threads may still run: leave cleanup to the exit. */
+	return 0;
+}

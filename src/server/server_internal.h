@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/* Internals of softsevd; see server.h. */
+#ifndef SOFTSEV_SERVER_INTERNAL_H
+#define SOFTSEV_SERVER_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "ccp.h"
+#include "proto.h"
+#include "server.h"
+
+/* One VM as the server sees it: the model's VM and a dup of its file. */
+struct svm {
+	struct kvm_vm *vm;
+	int dup_fd;
+	unsigned int refs; /* client fd references, over all processes */
+};
+
+/* A client process image (address space). */
+struct sproc {
+	struct sproc *next;
+	pid_t pid;
+	uint64_t token[2];
+	uint64_t mm; /* our name for its address space */
+	unsigned int conns;
+	unsigned int *vm_refs; /* per VM id: fds this process holds */
+};
+
+struct server {
+	struct server_config cfg;
+	char *socket_path, *sev_path;
+	struct stat sev_st;
+	int listen_fd;
+	atomic_bool stopping;
+	struct psp *psp;
+	struct ccp *ccp;
+	struct kvm_host *host;
+	pthread_mutex_t lock; /* VM table and process list */
+	struct svm vms[SS_MAX_VMS];
+	uint32_t order[SS_MAX_VMS]; /* live ids sorted by kcmp file order */
+	unsigned int nr_order;
+	struct ss_vm_flags *flags;
+	int flags_fd;
+	size_t flags_size;
+	struct sproc *procs;
+	uint64_t next_mm;
+};
+
+/* vmtable.c — callers hold s->lock. */
+int vmt_add(struct server *s, struct kvm_vm *vm, int fd, uint32_t *id);
+int vmt_find(struct server *s, int fd, uint32_t *id);
+void vmt_ref(struct server *s, struct sproc *p, uint32_t id);
+void vmt_unref(struct server *s, struct sproc *p, uint32_t id);
+void vmt_refresh(struct server *s, uint32_t id);
+
+/* conn.c */
+void *conn_main(void *arg);
+
+#endif
