@@ -23,7 +23,7 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: softsevd --socket PATH --sev-path PATH [--state-dir DIR]\n"
+		"usage: softsevd --socket PATH [--sev-path PATH] [--state-dir DIR]\n"
 		"                [--ready-fd FD]\n"
 		"\n"
 		"Runs one software AMD SEV machine (a virtual Secure Processor\n"
@@ -31,7 +31,8 @@ static void usage(FILE *f)
 		"`softsev run --connect PATH`.\n"
 		"\n"
 		"  --socket PATH     unix socket clients connect to (created 0600)\n"
-		"  --sev-path PATH   file that stands for /dev/sev (created 0600)\n"
+		"  --sev-path PATH   file that stands for /dev/sev (created 0600;\n"
+		"                    default: SOCKET.dev-sev)\n"
 		"  --state-dir DIR   platform identity (ARK/ASK, CEK, OCA/PEK/PDH);\n"
 		"                    default: volatile, made anew at each start\n"
 		"  --ready-fd FD     write one byte to FD once clients can connect\n");
@@ -49,7 +50,7 @@ int main(int argc, char **argv)
 	};
 	struct server_config cfg;
 	struct sigaction sa;
-	char why[512];
+	char why[512], *sev_default = NULL;
 	int c, ready = -1, ret;
 
 	memset(&cfg, 0, sizeof(cfg));
@@ -78,9 +79,15 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!cfg.socket_path || !cfg.sev_path) {
+	if (!cfg.socket_path) {
 		usage(stderr);
 		return 2;
+	}
+	if (!cfg.sev_path) {
+		/* softsev run --connect SOCKET looks for it here. */
+		if (asprintf(&sev_default, "%s.dev-sev", cfg.socket_path) < 0)
+			return 1;
+		cfg.sev_path = sev_default;
 	}
 	if (cfg.psp.state_dir && mkdir(cfg.psp.state_dir, 0700) &&
 	    errno != EEXIST) {

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: MIT
+/*
+ * softsev: the command-line front end.
+ *   softsev run [options] -- CMD ARGS...   run CMD on a software SEV host
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "proto.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: softsev run [options] -- CMD [ARGS...]\n"
+		"\n"
+		"Runs CMD so that it sees an AMD SEV/SEV-ES host: /dev/sev, KVM's\n"
+		"SEV ioctls, the SEV VM types, mirror VMs and intra-host migration,\n"
+		"answered by a software Secure Processor.  Everything else goes to\n"
+		"the real /dev/kvm.  The exit status is CMD's.\n"
+		"\n"
+		"options:\n"
+		"  --connect SOCKET   use a running softsevd instead of a private one\n"
+		"  --state-dir DIR    platform identity (default: $SOFTSEV_STATE_DIR,\n"
+		"                     else ~/.local/state/softsev; /var/lib/softsev\n"
+		"                     for root)\n"
+		"  -h, --help         this text\n");
+}
+
+/* Next to this binary, in the build tree, or installed. */
+static int find_sibling(const char *const *cands, char *out, size_t len)
+{
+	char exe[PATH_MAX], *dir;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	int i;
+
+	if (n <= 0)
+		return -ENOENT;
+	exe[n] = 0;
+	dir = dirname(exe);
+	for (i = 0; cands[i]; i++) {
+		snprintf(out, len, "%s/%s", dir, cands[i]);
+		if (!access(out, R_OK))
+			return 0;
+	}
+	return -ENOENT;
+}
+
+static int mkdir_p(const char *path)
+{
+	char buf[PATH_MAX], *p;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(buf, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static void default_state_dir(char *out, size_t len)
+{
+	const char *env = getenv("SOFTSEV_STATE_DIR"), *home = getenv("HOME");
+
+	if (env && *env)
+		snprintf(out, len, "%s", env);
+	else if (geteuid() == 0)
+		snprintf(out, len, "/var/lib/softsev");
+	else
+		snprintf(out, len, "%s/.local/state/softsev", home ? home : ".");
+}
+
+static int rm_entry(const char *p, const struct stat *s, int f,
+		    struct FTW *w)
+{
+	return remove(p);
+}
+
+/* Start softsevd and wait until it listens; returns its pid. */
+static pid_t start_server(const char *sock, const char *sev,
+			  const char *state)
+{
+	static const char *const cands[] = { "softsevd", "../server/softsevd",
+					     NULL };
+	char daemon[PATH_MAX], fdbuf[16];
+	struct pollfd p;
+	int pipefd[2];
+	pid_t pid;
+	char c;
+
+	if (find_sibling(cands, daemon, sizeof(daemon))) {
+		fprintf(stderr, "softsev: cannot find softsevd next to softsev\n");
+		return -1;
+	}
+	if (pipe2(pipefd, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		int w = fcntl(pipefd[1], F_DUPFD, 3);
+
+		snprintf(fdbuf, sizeof(fdbuf), "%d", w);
+		execl(daemon, "softsevd", "--socket", sock, "--sev-path", sev,
+		      "--state-dir", state, "--ready-fd", fdbuf, (char *)NULL);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	/* First start makes the platform identity: allow for RSA keygen. */
+	p.fd = pipefd[0];
+	p.events = POLLIN;
+	if (poll(&p, 1, 120000) != 1 || read(pipefd[0], &c, 1) != 1) {
+		fprintf(stderr, "softsev: softsevd did not start (see above)\n");
+		close(pipefd[0]);
+		kill(pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	close(pipefd[0]);
+	return pid;
+}
+
+static int run_cmd(char **argv, const char *sock, const char *sev)
+{
+	static const char *const cands[] = {
+		"libsoftsev-preload.so", "../shim/libsoftsev-preload.so",
+		"../lib/libsoftsev-preload.so", NULL
+	};
+	char shim[PATH_MAX], preload[2 * PATH_MAX];
+	const char *old = getenv("LD_PRELOAD");
+	int status;
+	pid_t pid;
+
+	if (find_sibling(cands, shim, sizeof(shim))) {
+		fprintf(stderr, "softsev: cannot find libsoftsev-preload.so\n");
+		return 127;
+	}
+	snprintf(preload, sizeof(preload), "%s%s%s", shim, old ? ":" : "",
+		 old ? old : "");
+	pid = fork();
+	if (pid < 0)
+		return 127;
+	if (!pid) {
+		setenv("LD_PRELOAD", preload, 1);
+		setenv(SS_ENV_SOCKET, sock, 1);
+		setenv(SS_ENV_SEV_PATH, sev, 1);
+		execvp(argv[0], argv);
+		fprintf(stderr, "softsev: cannot run %s: %s\n", argv[0],
+			strerror(errno));
+		_exit(127);
+	}
+	signal(SIGINT, SIG_IGN);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "connect", required_argument, 0, 'c' },
+		{ "state-dir", required_argument, 0, 's' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	char rundir[] = "/tmp/softsev-run-XXXXXX";
+	char sock[PATH_MAX], sev[PATH_MAX + 8], state[PATH_MAX];
+	const char *connect_to = NULL;
+	pid_t server = 0;
+	int c, ret;
+
+	default_state_dir(state, sizeof(state));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			connect_to = optarg;
+			break;
+		case 's':
+			snprintf(state, sizeof(state), "%s", optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (connect_to) {
+		snprintf(sock, sizeof(sock), "%s", connect_to);
+		snprintf(sev, sizeof(sev), "%s.dev-sev", connect_to);
+		return run_cmd(argv + optind, sock, sev);
+	}
+	if (mkdir_p(state)) {
+		fprintf(stderr, "softsev: cannot create state directory %s: %s\n",
+			state, strerror(errno));
+		return 1;
+	}
+	if (!mkdtemp(rundir)) {
+		perror("softsev: mkdtemp");
+		return 1;
+	}
+	snprintf(sock, sizeof(sock), "%s/sock", rundir);
+	snprintf(sev, sizeof(sev), "%s/dev-sev", rundir);
+	server = start_server(sock, sev, state);
+	ret = server > 0 ? run_cmd(argv + optind, sock, sev) : 1;
+	if (server > 0) {
+		kill(server, SIGTERM);
+		waitpid(server, NULL, 0);
+	}
+	nftw(rundir, rm_entry, 4, FTW_DEPTH | FTW_PHYS);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	if (!strcmp(argv[1], "run"))
+		return cmd_run(argc - 1, argv + 1);
+	fprintf(stderr, "softsev: unknown command '%s'; try softsev --help\n",
+		argv[1]);
+	return 2;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/* Internals of libsoftsev-preload.so. */
+#ifndef SOFTSEV_SHIM_H
+#define SOFTSEV_SHIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "proto.h"
+
+enum fd_kind { FD_NONE = 0, FD_KVM, FD_VM, FD_VCPU, FD_SEV };
+
+struct fdi {
+	uint8_t kind;
+	uint8_t writable; /* FD_SEV: opened for writing */
+	uint8_t guest_debug; /* FD_VCPU: KVM_SET_GUEST_DEBUG enabled it */
+	uint32_t vm_id; /* FD_VM, FD_VCPU (0: unknown VM) */
+	int32_t vcpu; /* FD_VCPU: index */
+};
+
+/* The real libc entry points. */
+extern int (*real_ioctl)(int, unsigned long, ...);
+extern int (*real_close)(int);
+
+struct fdi *fdt_get(int fd); /* NULL if untracked */
+int fdt_set(int fd, const struct fdi *e);
+void fdt_clear(int fd);
+/* Call fn for every tracked fd (under the table lock). */
+void fdt_each(void (*fn)(int fd, struct fdi *e, void *arg), void *arg);
+
+/* Talk to softsevd; returns rep.ret, or -EIO without a server. */
+int shim_call(const struct ss_req *req, int send_fd, struct ss_rep *rep,
+	      int *recv_fd);
+const struct ss_rep *shim_host(void); /* HELLO's host information */
+extern const volatile struct ss_vm_flags *shim_flags;
+
+/* kvm.c */
+int shim_ioctl(int fd, struct fdi *e, unsigned long req, void *arg);
+/* vmsa.c: one VMSA page from a real vCPU's registers. */
+int shim_build_vmsa(int vcpu_fd, bool guest_debug, bool with_fpu,
+		    uint8_t *page);
+int shim_copy_in(void *dst, const void *src, size_t len);
+int shim_copy_out(void *dst, const void *src, size_t len);
+
+#endif
