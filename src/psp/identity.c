@@ -108,7 +108,7 @@ static int root_save(struct psp *psp)
 	ret = ret ?: store_add(&s, T_ARK, c->ark, c->ark_c.len);
 	ret = ret ?: add_key(&s, T_ASK_KEY, c->ask_key);
 	ret = ret ?: store_add(&s, T_ASK, c->ask, c->ask_c.len);
-	ret = ret ?: store_write(psp->state_dir, ROOT_FILE, KIND_ROOT, &s);
+	ret = ret ?: store_create(psp->state_dir, ROOT_FILE, KIND_ROOT, &s);
 	store_free(&s);
 	return ret;
 }
@@ -122,7 +122,7 @@ static int chip_save(struct psp *psp)
 	ret = add_key(&s, T_CEK_KEY, c->cek_key);
 	ret = ret ?: store_add(&s, T_CEK, &c->cek, sizeof(c->cek));
 	ret = ret ?: store_add(&s, T_ID, c->id, sizeof(c->id));
-	ret = ret ?: store_write(psp->state_dir, CHIP_FILE, KIND_CHIP, &s);
+	ret = ret ?: store_create(psp->state_dir, CHIP_FILE, KIND_CHIP, &s);
 	store_free(&s);
 	return ret;
 }
@@ -238,8 +238,14 @@ int psp_chip_load_or_create(struct psp *psp, char *why, size_t why_len)
 			     why_len);
 	if (ret == -ENOENT) {
 		ret = root_generate(psp) ?: root_save(psp);
-		if (ret)
+		if (ret == -EEXIST) {
+			/* Another platform starting on this directory won. */
+			psp_chip_clear(c);
+			ret = chip_file_load(psp, ROOT_FILE, KIND_ROOT,
+					     ROOT_TAGS, why, why_len);
+		} else if (ret) {
 			return chip_fail(psp, ROOT_FILE, ret, why, why_len);
+		}
 	}
 	if (ret)
 		return ret;
@@ -247,8 +253,14 @@ int psp_chip_load_or_create(struct psp *psp, char *why, size_t why_len)
 			     why_len);
 	if (ret == -ENOENT) {
 		ret = cek_generate(psp) ?: chip_save(psp);
-		if (ret)
+		if (ret == -EEXIST) {
+			EVP_PKEY_free(c->cek_key);
+			c->cek_key = NULL;
+			ret = chip_file_load(psp, CHIP_FILE, KIND_CHIP,
+					     CHIP_TAGS, why, why_len);
+		} else if (ret) {
 			return chip_fail(psp, CHIP_FILE, ret, why, why_len);
+		}
 	}
 	if (ret)
 		return ret;

@@ -2,6 +2,7 @@
 /* Tagged-record identity files, atomically replaced (see store.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,8 +64,8 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-int store_write(const char *dir, const char *name, uint32_t kind,
-		const struct store *s)
+static int store_put(const char *dir, const char *name, uint32_t kind,
+		     const struct store *s, bool exclusive)
 {
 	char path[4096], tmp[4096];
 	uint8_t hdr[STORE_HDR], sum[32];
@@ -74,8 +75,8 @@ int store_write(const char *dir, const char *name, uint32_t kind,
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >=
 		    sizeof(path) ||
-	    (size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name) >=
-		    sizeof(tmp))
+	    (size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.%d.tmp", dir, name,
+			     (int)getpid()) >= sizeof(tmp))
 		return -ENAMETOOLONG;
 	memcpy(hdr, store_magic, 8);
 	memcpy(hdr + 8, &kind, 4);
@@ -99,18 +100,31 @@ int store_write(const char *dir, const char *name, uint32_t kind,
 	if (!ret && fsync(fd))
 		ret = -errno;
 	close(fd);
-	if (!ret && rename(tmp, path))
+	/* link() refuses to replace: the first of two racing writers wins. */
+	if (!ret && (exclusive ? link(tmp, path) : rename(tmp, path)))
 		ret = -errno;
-	if (ret) {
+	if (exclusive || ret)
 		unlink(tmp);
+	if (ret)
 		return ret;
-	}
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0) {
 		fsync(dfd);
 		close(dfd);
 	}
 	return 0;
+}
+
+int store_write(const char *dir, const char *name, uint32_t kind,
+		const struct store *s)
+{
+	return store_put(dir, name, kind, s, false);
+}
+
+int store_create(const char *dir, const char *name, uint32_t kind,
+		 const struct store *s)
+{
+	return store_put(dir, name, kind, s, true);
 }
 
 static int read_file(const char *path, uint8_t **out, size_t *len)

@@ -26,6 +26,9 @@ void store_free(struct store *s);
 /* Write atomically as dir/name with the given kind; 0 or -errno. */
 int store_write(const char *dir, const char *name, uint32_t kind,
 		const struct store *s);
+/* Same, but only if dir/name does not exist yet (-EEXIST otherwise). */
+int store_create(const char *dir, const char *name, uint32_t kind,
+		 const struct store *s);
 /*
  * Read dir/name.  -ENOENT if absent; -EUCLEAN if corrupt or truncated, with
  * a one-line explanation in why.  On success *data holds the payload

@@ -8,6 +8,7 @@
 #define SOFTSEV_PSP_FIXTURE_H
 
 #include <dirent.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <sys/stat.h>

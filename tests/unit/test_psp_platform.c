@@ -452,6 +452,55 @@ static void test_unknown_command(void **state)
 			    "LAUNCH_START");
 }
 
+struct racer {
+	const char *dir;
+	struct psp *psp;
+	int ret;
+};
+
+static void *race_create(void *arg)
+{
+	struct racer *r = arg;
+	struct psp_config cfg;
+
+	psp_config_default(&cfg);
+	cfg.rsa_bits = 2048;
+	cfg.state_dir = r->dir;
+	r->ret = psp_create(&cfg, &r->psp, NULL, 0);
+	return NULL;
+}
+
+/* Two platforms starting on one new directory agree on one identity. */
+static void test_concurrent_first_start(void **state)
+{
+	struct racer r[2];
+	pthread_t t[2];
+	char dir[256];
+	uint8_t id[2][64] __attribute__((aligned(8)));
+	int i;
+
+	fx_mkdtemp(dir, sizeof(dir));
+	for (i = 0; i < 2; i++) {
+		r[i].dir = dir;
+		pthread_create(&t[i], NULL, race_create, &r[i]);
+	}
+	for (i = 0; i < 2; i++) {
+		struct psp_addr_len b = { (uintptr_t)id[i], 64 };
+
+		pthread_join(t[i], NULL);
+		assert_int_equal(r[i].ret, 0);
+		assert_int_equal(fx_cmd(r[i].psp, PSP_CMD_GET_ID, &b), 0);
+	}
+	assert_memory_equal(id[0], id[1], 64);
+	for (i = 0; i < 2; i++)
+		psp_destroy(r[i].psp);
+	/* And a third start reads what they wrote. */
+	race_create(&r[0]);
+	assert_int_equal(r[0].ret, 0);
+	psp_destroy(r[0].psp);
+	fx_rmtree(dir);
+}
+
 static void test_bad_config(void **state)
 {
 	struct psp_config cfg;
@@ -482,6 +531,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_corrupt_identity_reported, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_command, setup, teardown),
 		cmocka_unit_test(test_bad_config),
+		cmocka_unit_test(test_concurrent_first_start),
 	};
 
 	return cmocka_run_group_tests_name("psp_platform", tests,
