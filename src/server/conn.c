@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,8 @@
 #include "server_internal.h"
 
 struct conn {
+	struct conn *next; /* s->conns, under s->lock */
+	bool busy; /* serving a request */
 	struct server *s;
 	int sock;
 	pid_t pid;
@@ -222,6 +225,34 @@ static void proc_put(struct server *s, struct sproc *p)
 	*pp = p->next;
 	free(p->vm_refs);
 	free(p);
+}
+
+/*
+ * A process that exited has closed its sockets before its parent's wait()
+ * returns, as the kernel releases a VM file before that.  Settle such
+ * connections before serving anything, so nobody sees a VM that a dead
+ * process held.  Caller holds s->lock.
+ */
+static void reap_hung_up(struct server *s, struct conn *self)
+{
+	struct conn *c;
+
+again:
+	for (c = s->conns; c; c = c->next) {
+		struct pollfd p = { c->sock, POLLRDHUP, 0 };
+
+		if (c == self || !c->proc)
+			continue;
+		if (poll(&p, 1, 0) != 1 || !(p.revents & (POLLHUP | POLLRDHUP)))
+			continue;
+		if (c->busy) {
+			/* Killed mid-request: let that request finish. */
+			pthread_cond_wait(&s->idle, &s->lock);
+			goto again;
+		}
+		proc_put(s, c->proc);
+		c->proc = NULL;
+	}
 }
 
 /* --- messages --- */
@@ -444,7 +475,7 @@ static void dispatch(struct conn *c, const struct ss_req *req,
 
 void *conn_main(void *arg)
 {
-	struct conn *c = arg;
+	struct conn *c = arg, **pp;
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 
@@ -472,7 +503,15 @@ void *conn_main(void *arg)
 			break; /* closed, or garbage: drop the client */
 		}
 		memset(&rep, 0, sizeof(rep));
+		pthread_mutex_lock(&c->s->lock);
+		reap_hung_up(c->s, c);
+		c->busy = true;
+		pthread_mutex_unlock(&c->s->lock);
 		dispatch(c, &req, &rep, &out_fd);
+		pthread_mutex_lock(&c->s->lock);
+		c->busy = false;
+		pthread_cond_broadcast(&c->s->idle);
+		pthread_mutex_unlock(&c->s->lock);
 		if (c->rx_fd >= 0)
 			close(c->rx_fd);
 		c->rx_fd = -1;
@@ -480,18 +519,17 @@ void *conn_main(void *arg)
 			break;
 	}
 out:
-	if (c->proc) {
-		pthread_mutex_lock(&c->s->lock);
+	pthread_mutex_lock(&c->s->lock);
+	if (c->proc)
 		proc_put(c->s, c->proc);
-		pthread_mutex_unlock(&c->s->lock);
-	}
+	for (pp = &c->s->conns; *pp != c; pp = &(*pp)->next)
+		;
+	*pp = c->next;
+	pthread_mutex_unlock(&c->s->lock);
 	close(c->sock);
 	free(c);
 	return NULL;
 }
-
-/* Used by server.c to start a connection thread. */
-int conn_start(struct server *s, int sock);
 
 int conn_start(struct server *s, int sock)
 {
@@ -505,11 +543,22 @@ int conn_start(struct server *s, int sock)
 	c->s = s;
 	c->sock = sock;
 	c->rx_fd = -1;
+	pthread_mutex_lock(&s->lock);
+	c->next = s->conns;
+	s->conns = c;
+	pthread_mutex_unlock(&s->lock);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	ret = pthread_create(&t, &attr, conn_main, c);
 	pthread_attr_destroy(&attr);
 	if (ret) {
+		struct conn **pp;
+
+		pthread_mutex_lock(&s->lock);
+		for (pp = &s->conns; *pp != c; pp = &(*pp)->next)
+			;
+		*pp = c->next;
+		pthread_mutex_unlock(&s->lock);
 		free(c);
 		return -ret;
 	}

@@ -13,8 +13,6 @@
 
 #include "server_internal.h"
 
-int conn_start(struct server *s, int sock);
-
 static int make_socket(struct server *s, char *why, size_t why_len)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
@@ -90,6 +88,7 @@ int server_create(const struct server_config *cfg, struct server **out,
 	s->flags_fd = -1;
 	s->flags = MAP_FAILED;
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->idle, NULL);
 	s->socket_path = strdup(cfg->socket_path);
 	s->sev_path = strdup(cfg->sev_path);
 	ret = -ENOMEM;

@@ -47,6 +47,8 @@ struct server {
 	size_t flags_size;
 	struct sproc *procs;
 	uint64_t next_mm;
+	struct conn *conns; /* every live connection */
+	pthread_cond_t idle; /* a connection finished a request */
 };
 
 /* vmtable.c — callers hold s->lock. */
@@ -57,6 +59,8 @@ void vmt_unref(struct server *s, struct sproc *p, uint32_t id);
 void vmt_refresh(struct server *s, uint32_t id);
 
 /* conn.c */
+struct conn;
 void *conn_main(void *arg);
+int conn_start(struct server *s, int sock);
 
 #endif

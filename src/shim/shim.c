@@ -36,12 +36,19 @@ static int (*real_dup)(int);
 static int (*real_dup2)(int, int);
 static int (*real_dup3)(int, int, int);
 static int (*real_fcntl)(int, int, ...);
+static ssize_t (*real_recvmsg)(int, struct msghdr *, int);
 
 static bool active;
 static char *sock_path, *sev_path;
 static uint64_t token[2];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static __thread int tls_sock = -1;
+/*
+ * The first connection of a process image stays open until the process
+ * ends: softsevd drops a process's VM references only when all its
+ * connections are gone, and threads close theirs when they exit.
+ */
+static int anchor_sock = -1;
 static pthread_key_t sock_key;
 static struct ss_rep host_info;
 const volatile struct ss_vm_flags *shim_flags;
@@ -142,7 +149,7 @@ static int xfer(int sock, const struct ss_req *req, int send_fd,
 	msg.msg_control = cbuf;
 	msg.msg_controllen = sizeof(cbuf);
 	do {
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+		n = real_recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
 	} while (n < 0 && errno == EINTR);
 	if (n != sizeof(*rep))
 		return -EIO;
@@ -204,7 +211,12 @@ static int conn(void)
 	if (flags_fd >= 0)
 		real_close(flags_fd);
 	tls_sock = s;
-	pthread_setspecific(sock_key, (void *)1);
+	pthread_mutex_lock(&lock);
+	if (anchor_sock < 0)
+		anchor_sock = s;
+	else
+		pthread_setspecific(sock_key, (void *)1);
+	pthread_mutex_unlock(&lock);
 	return s;
 }
 
@@ -274,6 +286,37 @@ static void adopt_vm(int fd)
 	fdt_set(fd, &e);
 }
 
+/* A descriptor that arrived from elsewhere (exec, SCM_RIGHTS). */
+static void classify(int fd)
+{
+	char path[64], target[128];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n <= 0)
+		return;
+	target[n] = 0;
+	if (!strcmp(target, "anon_inode:kvm-vm")) {
+		adopt_vm(fd);
+	} else if (!strncmp(target, "anon_inode:kvm-vcpu", 19)) {
+		/* Its VM cannot be told from the fd: no dead-VM check. */
+		struct fdi e = { .kind = FD_VCPU, .vcpu = -1 };
+
+		fdt_set(fd, &e);
+	} else if (is_kvm_dev(fd)) {
+		struct fdi e = { .kind = FD_KVM };
+
+		fdt_set(fd, &e);
+	} else if (is_sev_file(fd)) {
+		int fl = real_fcntl(fd, F_GETFL);
+		struct fdi e = { .kind = FD_SEV };
+
+		e.writable = (fl & O_ACCMODE) != O_RDONLY;
+		fdt_set(fd, &e);
+	}
+}
+
 /* After exec: learn what the inherited descriptors are. */
 static void scan_inherited(void)
 {
@@ -283,34 +326,11 @@ static void scan_inherited(void)
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
-		char path[64], target[128];
 		int fd = atoi(de->d_name);
-		ssize_t n;
 
 		if (de->d_name[0] == '.' || fd == dirfd(d))
 			continue;
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-		n = readlink(path, target, sizeof(target) - 1);
-		if (n <= 0)
-			continue;
-		target[n] = 0;
-		if (!strcmp(target, "anon_inode:kvm-vm")) {
-			adopt_vm(fd);
-		} else if (!strncmp(target, "anon_inode:kvm-vcpu", 19)) {
-			struct fdi e = { .kind = FD_VCPU, .vcpu = -1 };
-
-			fdt_set(fd, &e);
-		} else if (is_kvm_dev(fd)) {
-			struct fdi e = { .kind = FD_KVM };
-
-			fdt_set(fd, &e);
-		} else if (is_sev_file(fd)) {
-			int fl = real_fcntl(fd, F_GETFL);
-			struct fdi e = { .kind = FD_SEV };
-
-			e.writable = (fl & O_ACCMODE) != O_RDONLY;
-			fdt_set(fd, &e);
-		}
+		classify(fd);
 	}
 	closedir(d);
 }
@@ -330,7 +350,10 @@ static void after_fork_child(void)
 {
 	if (tls_sock >= 0)
 		real_close(tls_sock);
+	if (anchor_sock >= 0 && anchor_sock != tls_sock)
+		real_close(anchor_sock);
 	tls_sock = -1;
+	anchor_sock = -1;
 	if (getrandom(token, sizeof(token), 0) != sizeof(token))
 		token[0] ^= (uint64_t)getpid();
 	fdt_each(adopt_one, NULL);
@@ -348,6 +371,7 @@ __attribute__((constructor)) static void shim_init(void)
 	RESOLVE(dup2);
 	RESOLVE(dup3);
 	RESOLVE(fcntl);
+	RESOLVE(recvmsg);
 	sock_path = getenv(SS_ENV_SOCKET);
 	sev_path = getenv(SS_ENV_SEV_PATH);
 	if (!sock_path || !sev_path)
@@ -547,6 +571,33 @@ int fcntl(int fd, int cmd, ...)
 }
 
 int fcntl64(int fd, int cmd, ...) __attribute__((alias("fcntl")));
+
+/* Descriptors received over a unix socket may be VMs or /dev/sev. */
+ssize_t recvmsg(int sock, struct msghdr *msg, int flags)
+{
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	if (!real_recvmsg)
+		RESOLVE(recvmsg);
+	n = real_recvmsg(sock, msg, flags);
+	if (n < 0 || !active || !msg->msg_controllen)
+		return n;
+	for (cm = CMSG_FIRSTHDR(msg); cm; cm = CMSG_NXTHDR(msg, cm)) {
+		size_t i, nfd;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < nfd; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
+			classify(fd);
+		}
+	}
+	return n;
+}
 
 int ioctl(int fd, unsigned long req, ...)
 {
