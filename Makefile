@@ -21,6 +21,7 @@ build: deps $(BUILD)/build.ninja
 
 $(ASAN_BUILD)/build.ninja: | deps
 	meson setup $(ASAN_BUILD) --buildtype=debug -Db_sanitize=address,undefined \
+		-Dconformance=false \
 		-Db_lundef=false
 
 sanitize-build: deps $(ASAN_BUILD)/build.ninja
@@ -28,6 +29,7 @@ sanitize-build: deps $(ASAN_BUILD)/build.ninja
 
 $(TSAN_BUILD)/build.ninja: | deps
 	meson setup $(TSAN_BUILD) --buildtype=debug -Db_sanitize=thread \
+		-Dconformance=false \
 		-Db_lundef=false
 
 tsan-build: deps $(TSAN_BUILD)/build.ninja

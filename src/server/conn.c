@@ -274,6 +274,9 @@ static ssize_t recv_req(int sock, struct ss_req *req, int *fd)
 	for (cm = CMSG_FIRSTHDR(&msg); n > 0 && cm; cm = CMSG_NXTHDR(&msg, cm))
 		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
 			memcpy(fd, CMSG_DATA(cm), sizeof(int));
+	/* A message longer than a request is garbage, not a request. */
+	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+		return -1;
 	return n;
 }
 
