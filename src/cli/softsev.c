@@ -32,6 +32,10 @@ static void usage(FILE *f)
 		"\n"
 		"options:\n"
 		"  --connect SOCKET   use a running softsevd instead of a private one\n"
+		"  --model NAME       naples, rome, milan, genoa (default), turin\n"
+		"  --asids N          number of SEV ASIDs (CPUID 0x8000001F ECX)\n"
+		"  --min-sev-asid N   first plain-SEV ASID; lower ones are SEV-ES\n"
+		"  --no-sev-es        a host without SEV-ES\n"
 		"  --state-dir DIR    platform identity (default: $SOFTSEV_STATE_DIR,\n"
 		"                     else ~/.local/state/softsev; /var/lib/softsev\n"
 		"                     for root)\n"
@@ -94,6 +98,19 @@ static int rm_entry(const char *p, const struct stat *s, int f,
 }
 
 /* Start softsevd and wait until it listens; returns its pid. */
+/* Options passed through to softsevd. */
+static char *server_args[16];
+static int nserver_args;
+
+static void pass(const char *opt, const char *val)
+{
+	if (nserver_args + 2 >= (int)(sizeof(server_args) / sizeof(server_args[0])))
+		return;
+	server_args[nserver_args++] = (char *)opt;
+	if (val)
+		server_args[nserver_args++] = (char *)val;
+}
+
 static pid_t start_server(const char *sock, const char *sev,
 			  const char *state)
 {
@@ -117,9 +134,15 @@ static pid_t start_server(const char *sock, const char *sev,
 	if (!pid) {
 		int w = fcntl(pipefd[1], F_DUPFD, 3);
 
+		char *argv[32] = { "softsevd", "--socket", (char *)sock,
+				   "--sev-path", (char *)sev, "--state-dir",
+				   (char *)state, "--ready-fd", fdbuf };
+		int i;
+
 		snprintf(fdbuf, sizeof(fdbuf), "%d", w);
-		execl(daemon, "softsevd", "--socket", sock, "--sev-path", sev,
-		      "--state-dir", state, "--ready-fd", fdbuf, (char *)NULL);
+		for (i = 0; i < nserver_args; i++)
+			argv[9 + i] = server_args[i];
+		execv(daemon, argv);
 		_exit(127);
 	}
 	close(pipefd[1]);
@@ -179,6 +202,10 @@ static int cmd_run(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "connect", required_argument, 0, 'c' },
 		{ "state-dir", required_argument, 0, 's' },
+		{ "model", required_argument, 0, 'm' },
+		{ "asids", required_argument, 0, 'a' },
+		{ "min-sev-asid", required_argument, 0, 'n' },
+		{ "no-sev-es", no_argument, 0, 'E' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -197,6 +224,18 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case 's':
 			snprintf(state, sizeof(state), "%s", optarg);
+			break;
+		case 'm':
+			pass("--model", optarg);
+			break;
+		case 'a':
+			pass("--asids", optarg);
+			break;
+		case 'n':
+			pass("--min-sev-asid", optarg);
+			break;
+		case 'E':
+			pass("--no-sev-es", NULL);
 			break;
 		case 'h':
 			usage(stdout);

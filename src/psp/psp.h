@@ -295,6 +295,9 @@ struct psp;
 
 /* Defaults of a Genoa-like part (API 1.55 build 0x15 — see fidelity.md). */
 void psp_config_default(struct psp_config *cfg);
+/* Apply a generation's model ("naples" … "turin"); -ENOENT if unknown. */
+int psp_config_model(struct psp_config *cfg, const char *name);
+const char *psp_model_names(void);
 
 /*
  * Create a platform in UNINIT.  Loads the identity from cfg->state_dir, or

@@ -24,7 +24,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: softsevd --socket PATH [--sev-path PATH] [--state-dir DIR]\n"
-		"                [--ready-fd FD]\n"
+		"                [--model NAME] [--asids N] [--min-sev-asid N]\n"
+		"                [--no-sev-es] [--ready-fd FD]\n"
 		"\n"
 		"Runs one software AMD SEV machine (a virtual Secure Processor\n"
 		"and KVM's SEV support) for programs started with\n"
@@ -35,6 +36,11 @@ static void usage(FILE *f)
 		"                    default: SOCKET.dev-sev)\n"
 		"  --state-dir DIR   platform identity (ARK/ASK, CEK, OCA/PEK/PDH);\n"
 		"                    default: volatile, made anew at each start\n"
+		"  --model NAME      naples, rome, milan, genoa (default) or turin:\n"
+		"                    ASID count and SEV-ES split, C-bit, firmware API\n"
+		"  --asids N         number of encrypted-guest ASIDs (CPUID ECX)\n"
+		"  --min-sev-asid N  first plain-SEV ASID (CPUID EDX); below it SEV-ES\n"
+		"  --no-sev-es       SEV-ES disabled on this host (kvm_amd sev_es=0)\n"
 		"  --ready-fd FD     write one byte to FD once clients can connect\n");
 }
 
@@ -45,13 +51,17 @@ int main(int argc, char **argv)
 		{ "sev-path", required_argument, 0, 'd' },
 		{ "state-dir", required_argument, 0, 'S' },
 		{ "ready-fd", required_argument, 0, 'r' },
+		{ "model", required_argument, 0, 'm' },
+		{ "asids", required_argument, 0, 'a' },
+		{ "min-sev-asid", required_argument, 0, 'n' },
+		{ "no-sev-es", no_argument, 0, 'E' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
 	struct server_config cfg;
 	struct sigaction sa;
 	char why[512], *sev_default = NULL;
-	int c, ready = -1, ret;
+	int c, ready = -1, ret, asids = -1, min_sev = -1;
 
 	memset(&cfg, 0, sizeof(cfg));
 	psp_config_default(&cfg.psp);
@@ -71,6 +81,23 @@ int main(int argc, char **argv)
 		case 'r':
 			ready = atoi(optarg);
 			break;
+		case 'm':
+			if (psp_config_model(&cfg.psp, optarg)) {
+				fprintf(stderr,
+					"softsevd: unknown model '%s' (one of: %s)\n",
+					optarg, psp_model_names());
+				return 2;
+			}
+			break;
+		case 'a':
+			asids = atoi(optarg);
+			break;
+		case 'n':
+			min_sev = atoi(optarg);
+			break;
+		case 'E':
+			cfg.kvm.sev_es = false;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -83,6 +110,11 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* Explicit layouts override the model's (CPUID 0x8000001F ECX/EDX). */
+	if (asids >= 0)
+		cfg.psp.max_asid = cfg.psp.max_guests = (unsigned int)asids;
+	if (min_sev >= 0)
+		cfg.psp.min_sev_asid = (unsigned int)min_sev;
 	if (!cfg.sev_path) {
 		/* softsev run --connect SOCKET looks for it here. */
 		if (asprintf(&sev_default, "%s.dev-sev", cfg.socket_path) < 0)

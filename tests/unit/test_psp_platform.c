@@ -501,6 +501,26 @@ static void test_concurrent_first_start(void **state)
 	fx_rmtree(dir);
 }
 
+static void test_models(void **state)
+{
+	struct psp_config cfg;
+
+	psp_config_default(&cfg);
+	assert_int_equal(psp_config_model(&cfg, "naples"), 0);
+	assert_int_equal(cfg.max_asid, 15);
+	assert_false(cfg.es);
+	assert_int_equal(cfg.rsa_bits, 2048);
+	assert_int_equal(cfg.api_minor, 16);
+	assert_int_equal(psp_config_model(&cfg, "rome"), 0);
+	assert_int_equal(cfg.max_asid, 509);
+	assert_int_equal(cfg.min_sev_asid, 10);
+	assert_int_equal(cfg.api_minor, 22);
+	assert_int_equal(psp_config_model(&cfg, "turin"), 0);
+	assert_int_equal(cfg.max_asid, 1006);
+	assert_int_equal(cfg.cbit, 51);
+	assert_int_equal(psp_config_model(&cfg, "cezanne"), -ENOENT);
+}
+
 static void test_bad_config(void **state)
 {
 	struct psp_config cfg;
@@ -531,6 +551,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_corrupt_identity_reported, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_command, setup, teardown),
 		cmocka_unit_test(test_bad_config),
+		cmocka_unit_test(test_models),
 		cmocka_unit_test(test_concurrent_first_start),
 	};
 
