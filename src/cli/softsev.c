@@ -36,6 +36,10 @@ static void usage(FILE *f)
 		"  --asids N          number of SEV ASIDs (CPUID 0x8000001F ECX)\n"
 		"  --min-sev-asid N   first plain-SEV ASID; lower ones are SEV-ES\n"
 		"  --no-sev-es        a host without SEV-ES\n"
+		"  --fault CMD=STATUS[@once|@every=N|@p=P]\n"
+		"                     make a firmware command fail (repeatable)\n"
+		"  --fw-latency US[,US_PER_MIB]\n"
+		"                     firmware time per command (and per MiB)\n"
 		"  --state-dir DIR    platform identity (default: $SOFTSEV_STATE_DIR,\n"
 		"                     else ~/.local/state/softsev; /var/lib/softsev\n"
 		"                     for root)\n"
@@ -99,7 +103,7 @@ static int rm_entry(const char *p, const struct stat *s, int f,
 
 /* Start softsevd and wait until it listens; returns its pid. */
 /* Options passed through to softsevd. */
-static char *server_args[16];
+static char *server_args[64];
 static int nserver_args;
 
 static void pass(const char *opt, const char *val)
@@ -134,7 +138,7 @@ static pid_t start_server(const char *sock, const char *sev,
 	if (!pid) {
 		int w = fcntl(pipefd[1], F_DUPFD, 3);
 
-		char *argv[32] = { "softsevd", "--socket", (char *)sock,
+		char *argv[80] = { "softsevd", "--socket", (char *)sock,
 				   "--sev-path", (char *)sev, "--state-dir",
 				   (char *)state, "--ready-fd", fdbuf };
 		int i;
@@ -206,6 +210,8 @@ static int cmd_run(int argc, char **argv)
 		{ "asids", required_argument, 0, 'a' },
 		{ "min-sev-asid", required_argument, 0, 'n' },
 		{ "no-sev-es", no_argument, 0, 'E' },
+		{ "fault", required_argument, 0, 'f' },
+		{ "fw-latency", required_argument, 0, 'l' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -236,6 +242,12 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case 'E':
 			pass("--no-sev-es", NULL);
+			break;
+		case 'f':
+			pass("--fault", optarg);
+			break;
+		case 'l':
+			pass("--fw-latency", optarg);
 			break;
 		case 'h':
 			usage(stdout);

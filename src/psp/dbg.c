@@ -35,6 +35,7 @@ static int move(struct psp *psp, const struct psp_guest *g,
 			st = SEV_RET_INVALID_ADDRESS;
 		done += (uint32_t)n;
 	}
+	psp->bytes_moved += done;
 	crypto_wipe(buf, cap);
 	free(buf);
 	return st;

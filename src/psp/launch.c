@@ -149,6 +149,7 @@ static int measure_region(struct psp *psp, struct psp_guest *g,
 			st = SEV_RET_INVALID_ADDRESS;
 		done += (uint32_t)n;
 	}
+	psp->bytes_moved += done;
 	free(buf);
 	return st;
 }

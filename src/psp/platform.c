@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "psp_internal.h"
 
@@ -147,6 +148,7 @@ int psp_create(const struct psp_config *cfg, struct psp **out, char *why,
 	if (!psp)
 		return -ENOMEM;
 	psp->cfg = *cfg;
+	psp->seed = (unsigned int)getpid();
 	pthread_mutex_init(&psp->lock, NULL);
 	psp->guests = calloc(cfg->max_guests, sizeof(*psp->guests));
 	psp->asid_handle = calloc(cfg->max_asid + 1, sizeof(uint32_t));
@@ -177,6 +179,7 @@ void psp_destroy(struct psp *psp)
 	psp_guests_destroy_all(psp);
 	psp_chip_clear(&psp->chip);
 	psp_nv_clear(&psp->nv);
+	free(psp->faults);
 	free(psp->guests);
 	free(psp->asid_handle);
 	free(psp->asid_dirty);
@@ -493,6 +496,10 @@ int psp_cmd(struct psp *psp, unsigned int cmd, void *buf,
 	if (needs_buffer(cmd) && !buf)
 		return SEV_RET_INVALID_ADDRESS;
 	pthread_mutex_lock(&psp->lock);
+	psp->bytes_moved = 0;
+	status = psp_fault_check(psp, cmd);
+	if (status)
+		goto out;
 	status = psp_platform_cmd(psp, cmd, buf, mem);
 	if (status < 0)
 		status = psp_guest_cmd(psp, cmd, buf, mem);
@@ -504,6 +511,12 @@ int psp_cmd(struct psp *psp, unsigned int cmd, void *buf,
 		status = psp_dbg_cmd(psp, cmd, buf, mem);
 	if (status < 0)
 		status = SEV_RET_INVALID_COMMAND;
+out:
+	/* The PSP is one slow core: commands queue behind each other. */
+	if (psp->cfg.latency_us || psp->cfg.latency_us_per_mib)
+		usleep(psp->cfg.latency_us +
+		       (useconds_t)(psp->bytes_moved *
+				    psp->cfg.latency_us_per_mib >> 20));
 	pthread_mutex_unlock(&psp->lock);
 	return status;
 }

@@ -287,6 +287,9 @@ struct psp_config {
 	unsigned int max_guests; /* guest contexts before RESOURCE_LIMIT */
 	unsigned int rsa_bits; /* ARK/ASK size: 2048 (Naples) or 4096 */
 	enum psp_mem_mode mem_mode;
+	/* Firmware latency: a fixed cost per command, plus per MiB moved. */
+	unsigned int latency_us;
+	unsigned int latency_us_per_mib;
 	/* Identity lives here (0700 dir, 0600 files); NULL = volatile. */
 	const char *state_dir;
 };
@@ -335,6 +338,28 @@ int psp_guest_info(struct psp *psp, uint32_t handle,
 /* Number of ASIDs waiting for a DF_FLUSH before they may be reused. */
 unsigned int psp_dirty_asids(struct psp *psp);
 const struct psp_config *psp_config(struct psp *psp);
+
+/* Fault injection (what hardware cannot do): see fault.c. */
+enum psp_fault_mode {
+	PSP_FAULT_ALWAYS,
+	PSP_FAULT_ONCE,
+	PSP_FAULT_EVERY,
+	PSP_FAULT_PROB,
+};
+
+struct psp_fault {
+	unsigned int cmd; /* firmware command id */
+	int status; /* what it returns instead */
+	enum psp_fault_mode mode;
+	unsigned int every;
+	double p;
+	unsigned int calls, fired;
+};
+
+/* "CMD=STATUS[@once|@every=N|@p=P]", names as psp_cmd_name/status_name. */
+int psp_fault_parse(const char *spec, struct psp_fault *f);
+int psp_fault_add(struct psp *psp, const struct psp_fault *f);
+void psp_fault_clear(struct psp *psp);
 
 /* "INVALID_LEN", "LAUNCH_START", …; "UNKNOWN" for anything else. */
 const char *psp_status_name(int status);

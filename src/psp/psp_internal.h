@@ -60,7 +60,14 @@ struct psp {
 	uint8_t *asid_dirty; /* DEACTIVATEd (or INIT), needs DF_FLUSH */
 	unsigned int ndirty;
 	bool wbinvd_done;
+	struct psp_fault *faults;
+	unsigned int nfaults;
+	unsigned int seed;
+	uint64_t bytes_moved; /* by the current command, for latency */
 };
+
+/* fault.c */
+int psp_fault_check(struct psp *psp, unsigned int cmd);
 
 /* identity.c */
 int psp_chip_load_or_create(struct psp *psp, char *why, size_t why_len);

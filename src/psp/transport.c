@@ -177,6 +177,7 @@ static int cmd_send_update(struct psp *psp, struct psp_packet *b,
 		goto out;
 	b->hdr_len = SEV_PACKET_HDR_LEN;
 	b->trans_len = b->guest_len;
+	psp->bytes_moved += b->guest_len;
 	st = SEV_RET_SUCCESS;
 out:
 	crypto_wipe(buf, b->guest_len);
@@ -230,6 +231,8 @@ static int cmd_receive_update(struct psp *psp, struct psp_packet *b,
 	if (!st && psp_guest_write(psp, g, mem, b->guest_paddr, plain,
 				   b->guest_len))
 		st = SEV_RET_INVALID_ADDRESS;
+	if (!st)
+		psp->bytes_moved += b->guest_len;
 	crypto_wipe(plain, b->guest_len);
 	free(plain);
 	return st;

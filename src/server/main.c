@@ -11,6 +11,8 @@
 
 #include "server.h"
 
+#define MAX_FAULTS 32
+
 static struct server *srv;
 
 static void on_signal(int sig)
@@ -25,7 +27,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: softsevd --socket PATH [--sev-path PATH] [--state-dir DIR]\n"
 		"                [--model NAME] [--asids N] [--min-sev-asid N]\n"
-		"                [--no-sev-es] [--ready-fd FD]\n"
+		"                [--no-sev-es] [--fault SPEC]... [--fw-latency US]\n"
+		"                [--ready-fd FD]\n"
 		"\n"
 		"Runs one software AMD SEV machine (a virtual Secure Processor\n"
 		"and KVM's SEV support) for programs started with\n"
@@ -41,6 +44,11 @@ static void usage(FILE *f)
 		"  --asids N         number of encrypted-guest ASIDs (CPUID ECX)\n"
 		"  --min-sev-asid N  first plain-SEV ASID (CPUID EDX); below it SEV-ES\n"
 		"  --no-sev-es       SEV-ES disabled on this host (kvm_amd sev_es=0)\n"
+		"  --fault SPEC      make a firmware command fail: CMD=STATUS, then\n"
+		"                    @once, @every=N or @p=P (default: always), e.g.\n"
+		"                    DF_FLUSH=HWERROR_PLATFORM@once; repeatable\n"
+		"  --fw-latency US[,US_PER_MIB]\n"
+		"                    firmware time per command, plus per MiB moved\n"
 		"  --ready-fd FD     write one byte to FD once clients can connect\n");
 }
 
@@ -55,13 +63,16 @@ int main(int argc, char **argv)
 		{ "asids", required_argument, 0, 'a' },
 		{ "min-sev-asid", required_argument, 0, 'n' },
 		{ "no-sev-es", no_argument, 0, 'E' },
+		{ "fault", required_argument, 0, 'f' },
+		{ "fw-latency", required_argument, 0, 'l' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
 	struct server_config cfg;
 	struct sigaction sa;
 	char why[512], *sev_default = NULL;
-	int c, ready = -1, ret, asids = -1, min_sev = -1;
+	int c, ready = -1, ret, asids = -1, min_sev = -1, i, nfaults = 0;
+	struct psp_fault faults[MAX_FAULTS];
 
 	memset(&cfg, 0, sizeof(cfg));
 	psp_config_default(&cfg.psp);
@@ -98,6 +109,24 @@ int main(int argc, char **argv)
 		case 'E':
 			cfg.kvm.sev_es = false;
 			break;
+		case 'f':
+			if (nfaults == MAX_FAULTS ||
+			    psp_fault_parse(optarg, &faults[nfaults])) {
+				fprintf(stderr,
+					"softsevd: bad --fault '%s' (CMD=STATUS[@once|@every=N|@p=P])\n",
+					optarg);
+				return 2;
+			}
+			nfaults++;
+			break;
+		case 'l':
+			if (sscanf(optarg, "%u,%u", &cfg.psp.latency_us,
+				   &cfg.psp.latency_us_per_mib) < 1) {
+				fprintf(stderr, "softsevd: bad --fw-latency '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -132,6 +161,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "softsevd: %s\n", why[0] ? why : strerror(-ret));
 		return 1;
 	}
+	for (i = 0; i < nfaults; i++)
+		psp_fault_add(server_psp(srv), &faults[i]);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);

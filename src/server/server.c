@@ -166,3 +166,8 @@ void server_destroy(struct server *s)
 	free(s->sev_path);
 	free(s);
 }
+
+struct psp *server_psp(struct server *s)
+{
+	return s->psp;
+}

@@ -32,5 +32,6 @@ int server_create(const struct server_config *cfg, struct server **out,
 int server_run(struct server *s);
 void server_stop(struct server *s);
 void server_destroy(struct server *s);
+struct psp *server_psp(struct server *s);
 
 #endif

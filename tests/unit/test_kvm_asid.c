@@ -197,6 +197,30 @@ static void test_cgroup_limits(void **state)
 	kx_free(x);
 }
 
+/* §3.5: a DF_FLUSH failure during recycling makes the INIT EBUSY. */
+static void test_df_flush_failure(void **state)
+{
+	struct kx *x = layout(11, 10);
+	struct psp_fault f;
+	int a = kx_sev_vm(x, false), b, c;
+
+	kx_sev_vm(x, false);
+	kx_close(x, a);
+	assert_int_equal(psp_fault_parse("DF_FLUSH=HWERROR_PLATFORM@once", &f),
+			 0);
+	assert_int_equal(psp_fault_add(x->f.psp, &f), 0);
+	b = kx_vm(x, KVM_X86_DEFAULT_VM);
+	assert_int_equal(kx_op(x, b, KVM_SEV_INIT, NULL), -EBUSY);
+	assert_int_equal(asids(x).flushes, 0);
+	assert_true(kvm_asid_reclaim(x->host, 10));
+	/* The next attempt flushes and gets the recycled ASID. */
+	c = kx_vm(x, KVM_X86_DEFAULT_VM);
+	assert_int_equal(kx_op(x, c, KVM_SEV_INIT, NULL), 0);
+	assert_int_equal(kx_info(x, c).asid, 10);
+	assert_int_equal(asids(x).flushes, 1);
+	kx_free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -206,6 +230,7 @@ int main(void)
 		cmocka_unit_test(test_rome_milan_layouts),
 		cmocka_unit_test(test_zero_sev_asids),
 		cmocka_unit_test(test_cgroup_limits),
+		cmocka_unit_test(test_df_flush_failure),
 	};
 
 	return cmocka_run_group_tests_name("kvm_asid", tests, fx_group_setup,

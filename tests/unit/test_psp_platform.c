@@ -521,6 +521,47 @@ static void test_models(void **state)
 	assert_int_equal(psp_config_model(&cfg, "cezanne"), -ENOENT);
 }
 
+static void test_fault_injection(void **state)
+{
+	struct fx *f = *state;
+	struct psp_fault flt;
+	struct psp_platform_status st;
+	int i, fired = 0;
+
+	assert_int_equal(psp_fault_parse("NOPE=INVALID_LEN", &flt), -EINVAL);
+	assert_int_equal(psp_fault_parse("PDH_GEN=NOPE", &flt), -EINVAL);
+	assert_int_equal(psp_fault_parse("PDH_GEN=INVALID_LEN@twice", &flt),
+			 -EINVAL);
+	assert_int_equal(psp_fault_parse("PDH_GEN=0x13@once", &flt), 0);
+	assert_int_equal(flt.cmd, PSP_CMD_PDH_GEN);
+	assert_int_equal(flt.status, SEV_RET_HWSEV_RET_PLATFORM);
+	fx_init(f->psp, false);
+	assert_int_equal(psp_fault_add(f->psp, &flt), 0);
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_PDH_GEN, NULL),
+			 SEV_RET_HWSEV_RET_PLATFORM);
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_PDH_GEN, NULL), 0);
+	assert_int_equal(psp_fault_parse("PLATFORM_STATUS=RESOURCE_LIMIT@every=3",
+					 &flt), 0);
+	assert_int_equal(psp_fault_add(f->psp, &flt), 0);
+	for (i = 1; i <= 9; i++) {
+		int r = fx_cmd(f->psp, PSP_CMD_PLATFORM_STATUS, &st);
+
+		assert_int_equal(r, i % 3 ? 0 : SEV_RET_RESOURCE_LIMIT);
+	}
+	psp_fault_clear(f->psp);
+	assert_int_equal(psp_fault_parse("GET_ID=INVALID_ADDRESS@p=0.5", &flt),
+			 0);
+	assert_int_equal(psp_fault_add(f->psp, &flt), 0);
+	for (i = 0; i < 400; i++) {
+		uint8_t id[64] __attribute__((aligned(8)));
+		struct psp_addr_len b = { (uintptr_t)id, 64 };
+
+		fired += fx_cmd(f->psp, PSP_CMD_GET_ID, &b) != 0;
+	}
+	assert_true(fired > 100 && fired < 300);
+	psp_fault_clear(f->psp);
+}
+
 static void test_bad_config(void **state)
 {
 	struct psp_config cfg;
@@ -552,6 +593,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unknown_command, setup, teardown),
 		cmocka_unit_test(test_bad_config),
 		cmocka_unit_test(test_models),
+		cmocka_unit_test_setup_teardown(test_fault_injection, setup, teardown),
 		cmocka_unit_test(test_concurrent_first_start),
 	};
 
