@@ -18,12 +18,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "proto.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: softsev run [options] -- CMD [ARGS...]\n"
+		"       softsev status [--json] [--connect SOCKET]\n"
 		"\n"
 		"Runs CMD so that it sees an AMD SEV/SEV-ES host: /dev/sev, KVM's\n"
 		"SEV ioctls, the SEV VM types, mirror VMs and intra-host migration,\n"
@@ -295,6 +297,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "status"))
+		return cmd_status(argc - 1, argv + 1);
 	fprintf(stderr, "softsev: unknown command '%s'; try softsev --help\n",
 		argv[1]);
 	return 2;

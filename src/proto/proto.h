@@ -31,6 +31,7 @@ enum ss_op {
 	SS_CHECK_EXTENSION, /* a1 = cap */
 	SS_DEVICE_ATTR, /* a1 = group, a2 = attr -> rep.value */
 	SS_VCPU_REGS_CHECK, /* vm_id, a1 = vcpu index */
+	SS_STATUS, /* -> fd: a memfd holding the JSON status */
 };
 
 struct ss_req {

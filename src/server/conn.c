@@ -30,6 +30,7 @@ struct conn {
 	uint32_t cap_src; /* the VM the vm_fd callback resolved */
 	uint64_t vmsa_buf;
 	uint32_t nvmsa;
+	bool close_out; /* the fd sent with the reply is ours to close */
 };
 
 /* --- the client's memory, as copy_from_user/copy_to_user see it --- */
@@ -402,6 +403,17 @@ static void dispatch(struct conn *c, const struct ss_req *req,
 		hello(c, req, rep, out_fd);
 		return;
 	}
+	if (req->op == SS_STATUS) {
+		/* Status needs no HELLO: tools that are not VMMs ask it. */
+		int fd = status_memfd(s);
+
+		rep->ret = fd < 0 ? fd : 0;
+		if (fd >= 0) {
+			*out_fd = fd;
+			c->close_out = true;
+		}
+		return;
+	}
 	if (!c->proc) {
 		rep->ret = -EPROTO;
 		return;
@@ -518,7 +530,11 @@ void *conn_main(void *arg)
 		if (c->rx_fd >= 0)
 			close(c->rx_fd);
 		c->rx_fd = -1;
-		if (send_rep(c->sock, &rep, out_fd))
+		n = send_rep(c->sock, &rep, out_fd);
+		if (c->close_out && out_fd >= 0)
+			close(out_fd);
+		c->close_out = false;
+		if (n)
 			break;
 	}
 out:

@@ -58,6 +58,9 @@ void vmt_ref(struct server *s, struct sproc *p, uint32_t id);
 void vmt_unref(struct server *s, struct sproc *p, uint32_t id);
 void vmt_refresh(struct server *s, uint32_t id);
 
+/* status.c: the JSON status document, in a memfd. */
+int status_memfd(struct server *s);
+
 /* conn.c */
 struct conn;
 void *conn_main(void *arg);

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+/* softsev's subcommands. */
+#ifndef SOFTSEV_CLI_H
+#define SOFTSEV_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+int cmd_status(int argc, char **argv);
+/* Send one request to softsevd; the fd it returns (status), or the
+ * connection itself for streams; -1 on failure. */
+int cli_request_fd(const char *sock_path, uint32_t op);
+
+#endif
