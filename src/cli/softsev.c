@@ -26,6 +26,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: softsev run [options] -- CMD [ARGS...]\n"
 		"       softsev status [--json] [--connect SOCKET]\n"
+		"       softsev trace [--connect SOCKET]\n"
 		"\n"
 		"Runs CMD so that it sees an AMD SEV/SEV-ES host: /dev/sev, KVM's\n"
 		"SEV ioctls, the SEV VM types, mirror VMs and intra-host migration,\n"
@@ -42,6 +43,7 @@ static void usage(FILE *f)
 		"                     make a firmware command fail (repeatable)\n"
 		"  --fw-latency US[,US_PER_MIB]\n"
 		"                     firmware time per command (and per MiB)\n"
+		"  --trace[=FILE]     one decoded line per SEV operation (stderr)\n"
 		"  --state-dir DIR    platform identity (default: $SOFTSEV_STATE_DIR,\n"
 		"                     else ~/.local/state/softsev; /var/lib/softsev\n"
 		"                     for root)\n"
@@ -214,6 +216,7 @@ static int cmd_run(int argc, char **argv)
 		{ "no-sev-es", no_argument, 0, 'E' },
 		{ "fault", required_argument, 0, 'f' },
 		{ "fw-latency", required_argument, 0, 'l' },
+		{ "trace", optional_argument, 0, 't' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -250,6 +253,9 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case 'l':
 			pass("--fw-latency", optarg);
+			break;
+		case 't':
+			pass("--trace", optarg ? optarg : "-");
 			break;
 		case 'h':
 			usage(stdout);
@@ -299,6 +305,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "status"))
 		return cmd_status(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "trace"))
+		return cmd_trace(argc - 1, argv + 1);
 	fprintf(stderr, "softsev: unknown command '%s'; try softsev --help\n",
 		argv[1]);
 	return 2;

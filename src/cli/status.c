@@ -208,3 +208,36 @@ int cmd_status(int argc, char **argv)
 	json_object_put(doc);
 	return 0;
 }
+
+/* softsev trace: follow a running machine's trace until interrupted. */
+int cmd_trace(int argc, char **argv)
+{
+	const char *sock = getenv(SS_ENV_SOCKET);
+	char line[1100];
+	ssize_t n;
+	int s;
+
+	if (argc == 3 && !strcmp(argv[1], "--connect"))
+		sock = argv[2];
+	else if (argc != 1) {
+		fprintf(stderr, "usage: softsev trace [--connect SOCKET]\n");
+		return 2;
+	}
+	if (!sock) {
+		fprintf(stderr, "softsev trace: no machine: give --connect "
+				"SOCKET or run inside softsev run\n");
+		return 2;
+	}
+	s = cli_request_fd(sock, SS_TRACE);
+	if (s < 0) {
+		fprintf(stderr, "softsev trace: cannot reach softsevd at %s\n",
+			sock);
+		return 1;
+	}
+	while ((n = recv(s, line, sizeof(line) - 1, 0)) > 0) {
+		line[n] = 0;
+		fputs(line, stdout);
+		fflush(stdout);
+	}
+	return 0;
+}

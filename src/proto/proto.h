@@ -32,6 +32,7 @@ enum ss_op {
 	SS_DEVICE_ATTR, /* a1 = group, a2 = attr -> rep.value */
 	SS_VCPU_REGS_CHECK, /* vm_id, a1 = vcpu index */
 	SS_STATUS, /* -> fd: a memfd holding the JSON status */
+	SS_TRACE, /* the connection then receives one message per line */
 };
 
 struct ss_req {

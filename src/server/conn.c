@@ -488,10 +488,203 @@ static void dispatch(struct conn *c, const struct ss_req *req,
 	refresh(c, req->vm_id);
 }
 
+/* --- the trace --- */
+
+struct tr {
+	struct kvm_sev_cmd cmd;
+	struct sev_issue_cmd sev;
+	struct kvm_enable_cap cap;
+	bool have;
+};
+
+static void trace_before(struct conn *c, const struct ss_req *req,
+			 struct tr *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (!req->arg)
+		return;
+	if (req->op == SS_MEM_ENC_OP)
+		t->have = !mem_read(c, req->arg, &t->cmd, sizeof(t->cmd));
+	else if (req->op == SS_SEV_IOCTL)
+		t->have = !mem_read(c, req->arg, &t->sev, sizeof(t->sev));
+	else if (req->op == SS_ENABLE_CAP)
+		t->have = !mem_read(c, req->arg, &t->cap, sizeof(t->cap));
+}
+
+/* The key arguments of a KVM_SEV_* command, read back after it ran. */
+static void sev_args(struct conn *c, uint32_t id, uint64_t data, char *b,
+		     size_t len)
+{
+	static const char *const states[] = { "UNINIT", "LUPDATE", "LSECRET",
+					      "RUNNING", "SUPDATE", "RUPDATE",
+					      "SENT" };
+	char pol[64];
+
+	b[0] = 0;
+	switch (id) {
+	case KVM_SEV_LAUNCH_START:
+	case KVM_SEV_RECEIVE_START: {
+		struct kvm_sev_launch_start p;
+
+		if (mem_read(c, data, &p, sizeof(p)))
+			return;
+		trace_policy(pol, sizeof(pol), p.policy);
+		snprintf(b, len, " policy=%s owner-session=%s handle=%u", pol,
+			 p.dh_uaddr ? "yes" : "no", p.handle);
+		return;
+	}
+	case KVM_SEV_LAUNCH_UPDATE_DATA: {
+		struct kvm_sev_launch_update_data p;
+
+		if (!mem_read(c, data, &p, sizeof(p)))
+			snprintf(b, len, " uaddr=0x%llx len=%u",
+				 (unsigned long long)p.uaddr, p.len);
+		return;
+	}
+	case KVM_SEV_LAUNCH_MEASURE: {
+		struct kvm_sev_launch_measure p;
+
+		if (!mem_read(c, data, &p, sizeof(p)))
+			snprintf(b, len, " len=%u%s", p.len,
+				 p.uaddr ? "" : " (length query)");
+		return;
+	}
+	case KVM_SEV_GUEST_STATUS: {
+		struct kvm_sev_guest_status p;
+
+		if (!mem_read(c, data, &p, sizeof(p)))
+			snprintf(b, len, " handle=%u state=%s", p.handle,
+				 p.state < 7 ? states[p.state] : "?");
+		return;
+	}
+	case KVM_SEV_DBG_DECRYPT:
+	case KVM_SEV_DBG_ENCRYPT: {
+		struct kvm_sev_dbg p;
+
+		if (!mem_read(c, data, &p, sizeof(p)))
+			snprintf(b, len, " src=0x%llx dst=0x%llx len=%u",
+				 (unsigned long long)p.src_uaddr,
+				 (unsigned long long)p.dst_uaddr, p.len);
+		return;
+	}
+	case SOFTSEV_KVM_SEV_INIT2: {
+		struct kvm_sev_init p;
+
+		if (!mem_read(c, data, &p, sizeof(p)))
+			snprintf(b, len, " vmsa_features=0x%llx ghcb_version=%u",
+				 (unsigned long long)p.vmsa_features,
+				 p.ghcb_version);
+		return;
+	}
+	}
+}
+
+static void trace_after(struct conn *c, const struct ss_req *req,
+			const struct ss_rep *rep, struct tr *t)
+{
+	static const char *const types[] = { "default", "sw_protected", "sev",
+					     "sev_es", "snp" };
+	struct server *s = c->s;
+	char res[96], args[192];
+
+	switch (req->op) {
+	case SS_HELLO:
+		trace_line(s, c->pid, "connected");
+		return;
+	case SS_VM_CREATE:
+		if (rep->ret)
+			trace_result(res, sizeof(res), rep->ret, 0, false);
+		else
+			snprintf(res, sizeof(res), "vm#%u", rep->vm_id);
+		trace_line(s, c->pid, "kvm KVM_CREATE_VM type=%s -> %s",
+			   req->a1 < 5 ? types[req->a1] : "?", res);
+		return;
+	case SS_VM_ADOPT:
+		trace_line(s, c->pid, "vm#%u now also held by this process",
+			   rep->vm_id);
+		return;
+	case SS_VM_CLOSE:
+		trace_line(s, c->pid, "vm#%u close", req->vm_id);
+		return;
+	case SS_VCPU_END:
+		if (req->a1 && !rep->ret)
+			trace_line(s, c->pid, "vm#%u KVM_CREATE_VCPU -> vcpu %u",
+				   req->vm_id, rep->index);
+		return;
+	case SS_VCPU_BEGIN:
+		if (rep->ret) {
+			trace_result(res, sizeof(res), rep->ret, 0, false);
+			trace_line(s, c->pid, "vm#%u KVM_CREATE_VCPU -> %s",
+				   req->vm_id, res);
+		}
+		return;
+	case SS_MEM_ENC_OP: {
+		struct kvm_sev_cmd after = t->cmd;
+		bool fw;
+
+		if (!t->have) {
+			trace_result(res, sizeof(res), rep->ret, 0, false);
+			trace_line(s, c->pid, "vm#%u KVM_MEMORY_ENCRYPT_OP %s -> %s",
+				   req->vm_id, req->arg ? "(bad pointer)" : "NULL",
+				   res);
+			return;
+		}
+		mem_read(c, req->arg, &after, sizeof(after));
+		fw = after.error != t->cmd.error;
+		sev_args(c, t->cmd.id, t->cmd.data, args, sizeof(args));
+		trace_result(res, sizeof(res), rep->ret, (int)after.error, fw);
+		trace_line(s, c->pid, "vm#%u KVM_SEV_%s%s -> %s", req->vm_id,
+			   trace_kvm_cmd(t->cmd.id), args, res);
+		return;
+	}
+	case SS_REG_REGION:
+	case SS_UNREG_REGION: {
+		struct kvm_enc_region r = { 0, 0 };
+
+		mem_read(c, req->arg, &r, sizeof(r));
+		trace_result(res, sizeof(res), rep->ret, 0, false);
+		trace_line(s, c->pid, "vm#%u KVM_MEMORY_ENCRYPT_%s addr=0x%llx size=%llu -> %s",
+			   req->vm_id, req->op == SS_REG_REGION ? "REG_REGION" :
+								    "UNREG_REGION",
+			   (unsigned long long)r.addr,
+			   (unsigned long long)r.size, res);
+		return;
+	}
+	case SS_ENABLE_CAP:
+		trace_result(res, sizeof(res), rep->ret, 0, false);
+		if (c->cap_src)
+			snprintf(args, sizeof(args), "vm#%u", c->cap_src);
+		else
+			snprintf(args, sizeof(args), "fd %u",
+				 (unsigned int)t->cap.args[0]);
+		trace_line(s, c->pid, "vm#%u KVM_ENABLE_CAP %s from %s -> %s",
+			   req->vm_id,
+			   t->cap.cap == KVM_CAP_VM_COPY_ENC_CONTEXT_FROM ?
+				   "COPY_ENC_CONTEXT_FROM (mirror)" :
+				   "MOVE_ENC_CONTEXT_FROM (migrate)",
+			   args, res);
+		return;
+	case SS_SEV_IOCTL: {
+		struct sev_issue_cmd after = t->sev;
+
+		if (t->have)
+			mem_read(c, req->arg, &after, sizeof(after));
+		trace_result(res, sizeof(res), rep->ret, (int)after.error,
+			     t->have && after.error != t->sev.error);
+		trace_line(s, c->pid, "/dev/sev%s SEV_%s -> %s",
+			   req->a2 ? "" : " (read-only)",
+			   t->have ? trace_sev_cmd(t->sev.cmd) : "?", res);
+		return;
+	}
+	}
+}
+
 void *conn_main(void *arg)
 {
 	struct conn *c = arg, **pp;
 	struct ucred cred;
+	bool tracing;
+	struct tr tr;
 	socklen_t len = sizeof(cred);
 
 	if (getsockopt(c->sock, SOL_SOCKET, SO_PEERCRED, &cred, &len))
@@ -518,11 +711,26 @@ void *conn_main(void *arg)
 			break; /* closed, or garbage: drop the client */
 		}
 		memset(&rep, 0, sizeof(rep));
+		if (req.op == SS_TRACE) {
+			/* From now on this connection only receives lines. */
+			rep.ret = trace_subscribe(c->s, c->sock);
+			if (send_rep(c->sock, &rep, -1) || rep.ret)
+				break;
+			while (recv(c->sock, &req, sizeof(req), 0) > 0)
+				;
+			trace_unsubscribe(c->s, c->sock);
+			break;
+		}
 		pthread_mutex_lock(&c->s->lock);
 		reap_hung_up(c->s, c);
 		c->busy = true;
 		pthread_mutex_unlock(&c->s->lock);
+		tracing = trace_on(c->s);
+		if (tracing)
+			trace_before(c, &req, &tr);
 		dispatch(c, &req, &rep, &out_fd);
+		if (tracing)
+			trace_after(c, &req, &rep, &tr);
 		pthread_mutex_lock(&c->s->lock);
 		c->busy = false;
 		pthread_cond_broadcast(&c->s->idle);

@@ -28,7 +28,7 @@ static void usage(FILE *f)
 		"usage: softsevd --socket PATH [--sev-path PATH] [--state-dir DIR]\n"
 		"                [--model NAME] [--asids N] [--min-sev-asid N]\n"
 		"                [--no-sev-es] [--fault SPEC]... [--fw-latency US]\n"
-		"                [--ready-fd FD]\n"
+		"                [--trace FILE] [--ready-fd FD]\n"
 		"\n"
 		"Runs one software AMD SEV machine (a virtual Secure Processor\n"
 		"and KVM's SEV support) for programs started with\n"
@@ -49,6 +49,8 @@ static void usage(FILE *f)
 		"                    DF_FLUSH=HWERROR_PLATFORM@once; repeatable\n"
 		"  --fw-latency US[,US_PER_MIB]\n"
 		"                    firmware time per command, plus per MiB moved\n"
+		"  --trace FILE      one decoded line per operation to FILE ('-':\n"
+		"                    stderr); `softsev trace` follows a running one\n"
 		"  --ready-fd FD     write one byte to FD once clients can connect\n");
 }
 
@@ -64,6 +66,7 @@ int main(int argc, char **argv)
 		{ "min-sev-asid", required_argument, 0, 'n' },
 		{ "no-sev-es", no_argument, 0, 'E' },
 		{ "fault", required_argument, 0, 'f' },
+		{ "trace", required_argument, 0, 't' },
 		{ "fw-latency", required_argument, 0, 'l' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
@@ -108,6 +111,9 @@ int main(int argc, char **argv)
 			break;
 		case 'E':
 			cfg.kvm.sev_es = false;
+			break;
+		case 't':
+			cfg.trace_path = optarg;
 			break;
 		case 'f':
 			if (nfaults == MAX_FAULTS ||

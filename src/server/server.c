@@ -89,6 +89,18 @@ int server_create(const struct server_config *cfg, struct server **out,
 	s->flags = MAP_FAILED;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->idle, NULL);
+	pthread_mutex_init(&s->trace_lock, NULL);
+	if (cfg->trace_path) {
+		s->trace_file = strcmp(cfg->trace_path, "-") ?
+					fopen(cfg->trace_path, "ae") :
+					stderr;
+		if (!s->trace_file) {
+			snprintf(why, why_len, "cannot open trace file %s: %s",
+				 cfg->trace_path, strerror(errno));
+			ret = -errno;
+			goto fail;
+		}
+	}
 	s->socket_path = strdup(cfg->socket_path);
 	s->sev_path = strdup(cfg->sev_path);
 	ret = -ENOMEM;
@@ -162,6 +174,8 @@ void server_destroy(struct server *s)
 	kvm_host_destroy(s->host);
 	ccp_destroy(s->ccp);
 	psp_destroy(s->psp);
+	if (s->trace_file && s->trace_file != stderr)
+		fclose(s->trace_file);
 	free(s->socket_path);
 	free(s->sev_path);
 	free(s);

@@ -22,6 +22,7 @@ struct server_config {
 	struct psp_config psp;
 	struct kvm_host_config kvm;
 	bool init_on_probe;
+	const char *trace_path; /* "-" for stderr; NULL: no trace file */
 };
 
 struct server;

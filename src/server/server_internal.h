@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -48,6 +49,11 @@ struct server {
 	struct sproc *procs;
 	uint64_t next_mm;
 	struct conn *conns; /* every live connection */
+	pthread_mutex_t trace_lock;
+	FILE *trace_file;
+#define TRACE_MAX_SUBS 16
+	int trace_sub[TRACE_MAX_SUBS];
+	int trace_subs;
 	pthread_cond_t idle; /* a connection finished a request */
 };
 
@@ -57,6 +63,17 @@ int vmt_find(struct server *s, int fd, uint32_t *id);
 void vmt_ref(struct server *s, struct sproc *p, uint32_t id);
 void vmt_unref(struct server *s, struct sproc *p, uint32_t id);
 void vmt_refresh(struct server *s, uint32_t id);
+
+/* trace.c */
+bool trace_on(struct server *s);
+void trace_line(struct server *s, pid_t pid, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void trace_result(char *buf, size_t len, int ret, int fw, bool fw_called);
+void trace_policy(char *buf, size_t len, uint32_t p);
+const char *trace_kvm_cmd(uint32_t id);
+const char *trace_sev_cmd(uint32_t id);
+int trace_subscribe(struct server *s, int sock);
+void trace_unsubscribe(struct server *s, int sock);
 
 /* status.c: the JSON status document, in a memfd. */
 int status_memfd(struct server *s);
