@@ -9,9 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
+#include <linux/capability.h>
 #include <unistd.h>
 
 #include "server_internal.h"
@@ -31,6 +34,15 @@ struct conn {
 	uint64_t vmsa_buf;
 	uint32_t nvmsa;
 	bool close_out; /* the fd sent with the reply is ours to close */
+	/* Facts about the client that hold for one request: */
+	bool limits_read;
+	struct map_range {
+		uint64_t lo, hi;
+		bool r, w;
+	} *maps;
+	size_t nmaps, maps_cap;
+	bool maps_read;
+	int sev_fd_ok; /* the fd number last found to be /dev/sev, or -1 */
 };
 
 /* --- the client's memory, as copy_from_user/copy_to_user see it --- */
@@ -66,6 +78,61 @@ static int mem_write(void *ctx, uint64_t addr, const void *buf, size_t len)
 
 static const struct psp_mem_ops mem_ops = { mem_read, mem_write };
 
+/* The client's mappings, read once per request (/proc/PID/maps). */
+static int read_maps(struct conn *c)
+{
+	char path[64], line[512];
+	FILE *f;
+
+	c->nmaps = 0;
+	snprintf(path, sizeof(path), "/proc/%d/maps", c->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -EFAULT;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		char perm[5];
+
+		if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perm) != 3)
+			continue;
+		if (c->nmaps == c->maps_cap) {
+			size_t cap = c->maps_cap ? 2 * c->maps_cap : 256;
+			struct map_range *m = realloc(c->maps, cap * sizeof(*m));
+
+			if (!m)
+				break;
+			c->maps = m;
+			c->maps_cap = cap;
+		}
+		c->maps[c->nmaps].lo = lo;
+		c->maps[c->nmaps].hi = hi;
+		c->maps[c->nmaps].r = perm[0] == 'r';
+		c->maps[c->nmaps].w = perm[1] == 'w';
+		c->nmaps++;
+	}
+	fclose(f);
+	c->maps_read = true;
+	return 0;
+}
+
+/* The mapping containing addr (maps are sorted), or NULL. */
+static const struct map_range *map_at(struct conn *c, uint64_t addr)
+{
+	size_t lo = 0, hi = c->nmaps;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (addr < c->maps[mid].lo)
+			hi = mid;
+		else if (addr >= c->maps[mid].hi)
+			lo = mid + 1;
+		else
+			return &c->maps[mid];
+	}
+	return NULL;
+}
+
 /*
  * pin_user_pages: the range must be covered by mappings that allow the
  * access (PROT_NONE, holes and read-only-for-write fail).
@@ -73,28 +140,24 @@ static const struct psp_mem_ops mem_ops = { mem_read, mem_write };
 static int pin(void *ctx, uint64_t uaddr, uint64_t len, bool write)
 {
 	struct conn *c = ctx;
-	char path[64], line[512];
 	uint64_t at = uaddr, end = uaddr + len;
-	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", c->pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -EFAULT;
-	while (at < end && fgets(line, sizeof(line), f)) {
-		unsigned long lo, hi;
-		char perm[5];
+	/* A one-page read pin: one byte read tells as much as the maps. */
+	if (!write && len <= 4096) {
+		uint8_t b;
 
-		if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perm) != 3)
-			continue;
-		if (hi <= at || lo > at)
-			continue;
-		if (perm[0] != 'r' || (write && perm[1] != 'w'))
-			break;
-		at = hi;
+		return mem_read(c, uaddr, &b, 1) ? -EFAULT : 0;
 	}
-	fclose(f);
-	return at >= end ? 0 : -EFAULT;
+	if (!c->maps_read && read_maps(c))
+		return -EFAULT;
+	while (at < end) {
+		const struct map_range *m = map_at(c, at);
+
+		if (!m || !m->r || (write && !m->w))
+			return -EFAULT;
+		at = m->hi;
+	}
+	return 0;
 }
 
 /* cmd.sev_fd: an open file in the client that is our /dev/sev. */
@@ -106,12 +169,16 @@ static int sev_fd(void *ctx, int fd)
 
 	if (fd < 0)
 		return -EBADF;
+	/* One request resolves the same number many times (one per page). */
+	if (fd == c->sev_fd_ok)
+		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", c->pid, fd);
 	if (stat(path, &st))
 		return -EBADF;
 	if (st.st_dev != c->s->sev_st.st_dev ||
 	    st.st_ino != c->s->sev_st.st_ino)
 		return -EBADF;
+	c->sev_fd_ok = fd;
 	return 0;
 }
 
@@ -156,29 +223,23 @@ static int build_vmsa(void *ctx, struct kvm_vcpu *vcpu, uint64_t features,
 	return 0;
 }
 
-/* RLIMIT_MEMLOCK and CAP_IPC_LOCK of the client, now. */
+/* RLIMIT_MEMLOCK and CAP_IPC_LOCK of the client, now (two syscalls). */
 static void refresh_limits(struct conn *c)
 {
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3,
+						c->pid };
+	struct __user_cap_data_struct caps[2];
 	struct rlimit rl;
-	char path[64], line[256];
-	FILE *f;
 
 	c->caller.rlimit_memlock = UINT64_MAX;
 	if (!prlimit(c->pid, RLIMIT_MEMLOCK, NULL, &rl) &&
 	    rl.rlim_cur != RLIM_INFINITY)
 		c->caller.rlimit_memlock = rl.rlim_cur;
 	c->caller.cap_ipc_lock = false;
-	snprintf(path, sizeof(path), "/proc/%d/status", c->pid);
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long caps;
-
-		if (sscanf(line, "CapEff: %llx", &caps) == 1)
-			c->caller.cap_ipc_lock = caps & (1ull << 14);
-	}
-	fclose(f);
+	if (!syscall(SYS_capget, &hdr, caps))
+		c->caller.cap_ipc_lock = caps[0].effective &
+					 (1u << CAP_IPC_LOCK);
+	c->limits_read = true;
 }
 
 /* --- the process table --- */
@@ -258,6 +319,28 @@ again:
 
 /* --- messages --- */
 
+/*
+ * Sleeping between two requests costs a cross-CPU wakeup (tens of
+ * microseconds on VMs) each way; a VMM's SEV commands come in bursts, so
+ * poll briefly before blocking.
+ */
+#define SPIN_NS 30000
+
+static bool readable_soon(int sock)
+{
+	struct timespec a, b;
+	struct pollfd p = { sock, POLLIN, 0 };
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	do {
+		if (poll(&p, 1, 0) == 1)
+			return true;
+		clock_gettime(CLOCK_MONOTONIC, &b);
+	} while ((b.tv_sec - a.tv_sec) * 1000000000L + b.tv_nsec - a.tv_nsec <
+		 SPIN_NS);
+	return false;
+}
+
 static ssize_t recv_req(int sock, struct ss_req *req, int *fd)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))];
@@ -269,6 +352,7 @@ static ssize_t recv_req(int sock, struct ss_req *req, int *fd)
 	ssize_t n;
 
 	*fd = -1;
+	readable_soon(sock);
 	do {
 		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
 	} while (n < 0 && errno == EINTR);
@@ -439,7 +523,6 @@ static void dispatch(struct conn *c, const struct ss_req *req,
 					       req->a2, &rep->value);
 		return;
 	case SS_SEV_IOCTL:
-		refresh_limits(c);
 		rep->ret = ccp_ioctl(s->ccp, req->a2, req->a1, req->arg,
 				     &c->mem);
 		return;
@@ -450,7 +533,6 @@ static void dispatch(struct conn *c, const struct ss_req *req,
 		rep->ret = -EBADF;
 		return;
 	}
-	refresh_limits(c);
 	switch (req->op) {
 	case SS_VCPU_BEGIN:
 		rep->ret = kvm_vcpu_create_begin(vm, &c->caller);
@@ -461,11 +543,13 @@ static void dispatch(struct conn *c, const struct ss_req *req,
 			rep->index = (uint32_t)kvm_vcpu_index(vcpu);
 		break;
 	case SS_MEM_ENC_OP:
+		refresh_limits(c);
 		c->vmsa_buf = req->a1;
 		c->nvmsa = (uint32_t)req->a2;
 		rep->ret = kvm_vm_mem_enc_op(vm, &c->caller, req->arg);
 		break;
 	case SS_REG_REGION:
+		refresh_limits(c);
 		rep->ret = kvm_vm_reg_region(vm, &c->caller, req->arg);
 		break;
 	case SS_UNREG_REGION:
@@ -711,6 +795,9 @@ void *conn_main(void *arg)
 			break; /* closed, or garbage: drop the client */
 		}
 		memset(&rep, 0, sizeof(rep));
+		c->limits_read = false;
+		c->maps_read = false;
+		c->sev_fd_ok = -1;
 		if (req.op == SS_TRACE) {
 			/* From now on this connection only receives lines. */
 			rep.ret = trace_subscribe(c->s, c->sock);
@@ -754,6 +841,7 @@ out:
 	*pp = c->next;
 	pthread_mutex_unlock(&c->s->lock);
 	close(c->sock);
+	free(c->maps);
 	free(c);
 	return NULL;
 }

@@ -10,11 +10,13 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -118,6 +120,21 @@ void fdt_each(void (*fn)(int fd, struct fdi *e, void *arg), void *arg)
 
 /* --- talking to softsevd --- */
 
+/* Most replies come within tens of microseconds: poll before sleeping. */
+static void wait_reply(int sock)
+{
+	struct timespec a, b;
+	struct pollfd p = { sock, POLLIN, 0 };
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	do {
+		if (poll(&p, 1, 0) == 1)
+			return;
+		clock_gettime(CLOCK_MONOTONIC, &b);
+	} while ((b.tv_sec - a.tv_sec) * 1000000000L + b.tv_nsec - a.tv_nsec <
+		 100000);
+}
+
 static int xfer(int sock, const struct ss_req *req, int send_fd,
 		struct ss_rep *rep, int *recv_fd)
 {
@@ -141,6 +158,7 @@ static int xfer(int sock, const struct ss_req *req, int send_fd,
 	} while (n < 0 && errno == EINTR);
 	if (n != sizeof(*req))
 		return -EIO;
+	wait_reply(sock);
 	memset(&msg, 0, sizeof(msg));
 	iov.iov_base = rep;
 	iov.iov_len = sizeof(*rep);
