@@ -3,6 +3,7 @@
  * One client connection: the request loop, and the kvm_caller that lets
  * the model reach the client's memory, fds, limits and vCPU registers.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -15,6 +16,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <linux/capability.h>
+#include <linux/kcmp.h>
 #include <unistd.h>
 
 #include "server_internal.h"
@@ -271,22 +273,167 @@ static struct sproc *proc_get(struct server *s, pid_t pid,
 	return p;
 }
 
-/* The last connection of a process went away: it holds nothing now. */
-static void proc_put(struct server *s, struct sproc *p)
+/* Does process pid still have file dup (one of ours) open? */
+static bool pid_holds(pid_t pid, int dup)
 {
-	struct sproc **pp;
+	char path[64];
+	struct dirent *de;
+	bool found = false;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	d = opendir(path);
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d))) {
+		int fd = atoi(de->d_name);
+
+		if (de->d_name[0] != '.' &&
+		    syscall(SYS_kcmp, pid, getpid(), KCMP_FILE, fd, dup) == 0)
+			found = true;
+	}
+	closedir(d);
+	return found;
+}
+
+static struct sproc *orphan_for(struct server *s, pid_t pid)
+{
+	struct sproc *p;
+
+	for (p = s->procs; p; p = p->next)
+		if (p->orphan && p->pid == pid)
+			return p;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->vm_refs = calloc(SS_MAX_VMS, sizeof(*p->vm_refs));
+	if (!p->vm_refs) {
+		free(p);
+		return NULL;
+	}
+	p->pid = pid;
+	p->orphan = true;
+	p->mm = ++s->next_mm;
+	p->next = s->procs;
+	s->procs = p;
+	return p;
+}
+
+/*
+ * A child forked a moment ago holds its parent's files before its shim
+ * has told us so.  When the parent lets go of a VM's last reference,
+ * look for such a child and give it the reference.
+ */
+static bool pass_to_child(struct server *s, struct sproc *p, uint32_t id)
+{
+	char path[320];
+	struct dirent *de;
+	DIR *tasks;
+	bool done = false;
+
+	if (s->vms[id].refs != p->vm_refs[id])
+		return false; /* someone else holds it anyway */
+	snprintf(path, sizeof(path), "/proc/%d/task", p->pid);
+	tasks = opendir(path);
+	while (tasks && !done && (de = readdir(tasks))) {
+		FILE *f;
+		int child;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/children",
+			 p->pid, de->d_name);
+		f = fopen(path, "re");
+		while (f && !done && fscanf(f, "%d", &child) == 1) {
+			struct sproc *o;
+
+			if (!pid_holds(child, s->vms[id].dup_fd))
+				continue;
+			o = orphan_for(s, child);
+			if (!o)
+				continue;
+			p->vm_refs[id]--;
+			o->vm_refs[id]++;
+			done = true;
+		}
+		if (f)
+			fclose(f);
+	}
+	if (tasks)
+		closedir(tasks);
+	return done;
+}
+
+/*
+ * Drop the references of a process without connections, except those to
+ * files it still has open (exec keeps non-CLOEXEC fds) or that a child
+ * forked a moment ago holds.  Returns whether any remain.
+ */
+static bool proc_release(struct server *s, struct sproc *p)
+{
+	bool kept = false;
 	uint32_t id;
 
-	if (--p->conns)
-		return;
-	for (id = 1; id < SS_MAX_VMS; id++)
-		while (p->vm_refs[id])
+	for (id = 1; id < SS_MAX_VMS; id++) {
+		if (!p->vm_refs[id])
+			continue;
+		if (pid_holds(p->pid, s->vms[id].dup_fd)) {
+			kept = true;
+			continue;
+		}
+		while (p->vm_refs[id] && !pass_to_child(s, p, id))
 			vmt_unref(s, p, id);
+	}
+	return kept;
+}
+
+static void proc_free(struct server *s, struct sproc *p)
+{
+	struct sproc **pp;
+
 	for (pp = &s->procs; *pp != p; pp = &(*pp)->next)
 		;
 	*pp = p->next;
 	free(p->vm_refs);
 	free(p);
+}
+
+/* The last connection of a process went away: it holds nothing now. */
+static void proc_put(struct server *s, struct sproc *p)
+{
+	if (--p->conns)
+		return;
+	if (proc_release(s, p))
+		p->orphan = true;
+	else
+		proc_free(s, p);
+}
+
+/* Orphans whose files are gone (the process closed them or exited). */
+static void reap_orphans(struct server *s)
+{
+	struct sproc *p, *next;
+
+	for (p = s->procs; p; p = next) {
+		next = p->next;
+		if (p->orphan && !proc_release(s, p))
+			proc_free(s, p);
+	}
+}
+
+/* A new image of an exec'd process takes over its orphaned references. */
+static bool adopt_from_orphan(struct server *s, struct sproc *np, uint32_t id)
+{
+	struct sproc *p;
+
+	for (p = s->procs; p; p = p->next) {
+		if (!p->orphan || p->pid != np->pid || !p->vm_refs[id])
+			continue;
+		p->vm_refs[id]--;
+		np->vm_refs[id]++;
+		return true;
+	}
+	return false;
 }
 
 /*
@@ -299,6 +446,7 @@ static void reap_hung_up(struct server *s, struct conn *self)
 {
 	struct conn *c;
 
+	reap_orphans(s);
 again:
 	for (c = s->conns; c; c = c->next) {
 		struct pollfd p = { c->sock, POLLRDHUP, 0 };
@@ -462,7 +610,8 @@ static void vm_adopt(struct conn *c, struct ss_rep *rep)
 	pthread_mutex_lock(&s->lock);
 	rep->ret = c->rx_fd < 0 ? -EBADF : vmt_find(s, c->rx_fd, &id);
 	if (!rep->ret) {
-		vmt_ref(s, c->proc, id);
+		if (!adopt_from_orphan(s, c->proc, id))
+			vmt_ref(s, c->proc, id);
 		rep->vm_id = id;
 	}
 	pthread_mutex_unlock(&s->lock);
@@ -511,7 +660,9 @@ static void dispatch(struct conn *c, const struct ss_req *req,
 		return;
 	case SS_VM_CLOSE:
 		pthread_mutex_lock(&s->lock);
-		if (req->vm_id && req->vm_id < SS_MAX_VMS)
+		if (req->vm_id && req->vm_id < SS_MAX_VMS &&
+		    c->proc->vm_refs[req->vm_id] &&
+		    !pass_to_child(s, c->proc, req->vm_id))
 			vmt_unref(s, c->proc, req->vm_id);
 		pthread_mutex_unlock(&s->lock);
 		return;

@@ -28,6 +28,11 @@ struct sproc {
 	uint64_t mm; /* our name for its address space */
 	unsigned int conns;
 	unsigned int *vm_refs; /* per VM id: fds this process holds */
+	/*
+	 * All connections gone but the process still holds VM files: it
+	 * exec'd, and its new image will adopt them (or it will exit).
+	 */
+	bool orphan;
 };
 
 struct server {

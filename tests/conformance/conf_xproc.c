@@ -193,14 +193,69 @@ static void test_killed_client(void **state)
 	}
 }
 
-int main(void)
+/* The new image of an exec'd child: it holds the VM only by inheritance. */
+static int exec_child(int vm, int sock)
+{
+	char c = 'y';
+
+	/* Another address space again: EIO. */
+	if (sev_op(vm, KVM_SEV_LAUNCH_FINISH, NULL, -1, NULL) != -1 ||
+	    errno != EIO)
+		c = 'n';
+	if (write(sock, &c, 1) != 1 || read(sock, &c, 1) != 1)
+		return 2;
+	return 0;
+}
+
+static char *self_path;
+
+/* A VM fd without FD_CLOEXEC survives exec and keeps the VM alive. */
+static void test_exec_inherits(void **state)
+{
+	int before = guest_count(sev), sp[2], status;
+	uint32_t h;
+	int vm = sev_vm(kvm, sev, false, &h);
+	pid_t pid;
+	char c;
+
+	assert_ok(socketpair(AF_UNIX, SOCK_STREAM, 0, sp));
+	fcntl(vm, F_SETFD, 0);
+	pid = fork();
+	if (!pid) {
+		char a[16], b[16];
+
+		close(sp[0]);
+		snprintf(a, sizeof(a), "%d", vm);
+		snprintf(b, sizeof(b), "%d", sp[1]);
+		execl(self_path, self_path, "--exec-child", a, b, (char *)NULL);
+		_exit(127);
+	}
+	/* Right after fork the child is the VM's only other holder; it
+	 * exec()s, and its new image keeps the VM. */
+	close(vm);
+	close(sp[1]);
+	assert_int_equal(read(sp[0], &c, 1), 1);
+	assert_int_equal(c, 'y');
+	assert_int_equal(guest_count(sev), before + 1);
+	assert_int_equal(write(sp[0], "x", 1), 1);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(guest_count(sev), before);
+	close(sp[0]);
+}
+
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mirror_in_other_process),
 		cmocka_unit_test(test_fork_inherits),
+		cmocka_unit_test(test_exec_inherits),
 		cmocka_unit_test(test_killed_client),
 	};
 
+	if (argc == 4 && !strcmp(argv[1], "--exec-child"))
+		return exec_child(atoi(argv[2]), atoi(argv[3]));
+	self_path = argv[0];
 	return cmocka_run_group_tests_name("conf_xproc", tests, setup,
 					   teardown);
 }
