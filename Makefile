@@ -1,12 +1,14 @@
 # softsev — top-level commands.  The real build is meson + ninja.
 #   make demo   the bundled demonstration (README's main job)
-#   make test   unit tests, then the same tests under ASan + UBSan and
-#               under ThreadSanitizer
+#   make test   all tests; the unit tests again under ASan + UBSan and under
+#               ThreadSanitizer; a short run of every fuzz target
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
+FUZZ_BUILD ?= build-fuzz
 
-.PHONY: all deps build demo test test-fast sanitize-build tsan-build clean
+.PHONY: all deps build demo test test-fast sanitize-build tsan-build fuzz-build fuzz \
+	clean
 
 all: build
 
@@ -35,17 +37,30 @@ $(TSAN_BUILD)/build.ninja: | deps
 tsan-build: deps $(TSAN_BUILD)/build.ninja
 	ninja -C $(TSAN_BUILD)
 
+$(FUZZ_BUILD)/build.ninja: | deps
+	CC=clang meson setup $(FUZZ_BUILD) --buildtype=debug \
+		-Db_sanitize=address,undefined -Db_lundef=false -Dfuzz=true \
+		-Dconformance=false -Dtests=disabled
+
+fuzz-build: deps $(FUZZ_BUILD)/build.ninja
+	ninja -C $(FUZZ_BUILD)
+
+# A short run of every fuzz target (FUZZ_SECONDS each, default 15).
+fuzz: fuzz-build
+	meson test -C $(FUZZ_BUILD) --suite fuzz
+
 demo: build
 	$(BUILD)/tools/softsev-fwdemo
 
-test: build sanitize-build tsan-build
+test: build sanitize-build tsan-build fuzz-build
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/tests/tsan.supp" \
-		scripts/run-tests.sh $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
+		scripts/run-tests.sh $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) \
+			$(FUZZ_BUILD)
 
 test-fast: build
 	scripts/run-tests.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)

@@ -4,8 +4,9 @@
 set -euo pipefail
 
 packages=(gcc make meson ninja-build pkg-config libssl-dev libcmocka-dev
-	  libjson-c-dev)
-# The sanitizer run needs the compiler's runtime libraries (part of gcc).
+	  libjson-c-dev clang libclang-rt-14-dev)
+# The sanitizer runs use gcc's runtimes; the fuzz targets need clang and
+# its libFuzzer runtime (libclang-rt-14-dev).
 
 missing=()
 for p in "${packages[@]}"; do

@@ -62,19 +62,20 @@ static void msrs(int fd, uint8_t *p)
 		{ MSR_IA32_SYSENTER_ESP, 0x230 }, { MSR_IA32_SYSENTER_EIP, 0x238 },
 		{ MSR_IA32_CR_PAT, 0x268 },
 	};
-	struct {
+	union {
 		struct kvm_msrs hdr;
-		struct kvm_msr_entry e[9];
+		uint8_t raw[sizeof(struct kvm_msrs) +
+			    9 * sizeof(struct kvm_msr_entry)];
 	} m;
 	unsigned int i, n;
 
 	memset(&m, 0, sizeof(m));
 	m.hdr.nmsrs = 9;
 	for (i = 0; i < 9; i++)
-		m.e[i].index = map[i].index;
+		m.hdr.entries[i].index = map[i].index;
 	n = (unsigned int)real_ioctl(fd, KVM_GET_MSRS, &m);
 	for (i = 0; i < n && i < 9; i++)
-		put64(p, map[i].off, m.e[i].data);
+		put64(p, map[i].off, m.hdr.entries[i].data);
 }
 
 int shim_build_vmsa(int fd, bool guest_debug, bool with_fpu, uint8_t *p)
