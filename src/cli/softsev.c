@@ -44,6 +44,9 @@ static void usage(FILE *f)
 		"  --fw-latency US[,US_PER_MIB]\n"
 		"                     firmware time per command (and per MiB)\n"
 		"  --trace[=FILE]     one decoded line per SEV operation (stderr)\n"
+		"  --cgroup NAME      run CMD in misc cgroup NAME (SOFTSEV_CGROUP)\n"
+		"  --cgroup-max NAME:sev=N,sev_es=M\n"
+		"                     limits of a misc cgroup (misc.max)\n"
 		"  --state-dir DIR    platform identity (default: $SOFTSEV_STATE_DIR,\n"
 		"                     else ~/.local/state/softsev; /var/lib/softsev\n"
 		"                     for root)\n"
@@ -217,6 +220,8 @@ static int cmd_run(int argc, char **argv)
 		{ "fault", required_argument, 0, 'f' },
 		{ "fw-latency", required_argument, 0, 'l' },
 		{ "trace", optional_argument, 0, 't' },
+		{ "cgroup", required_argument, 0, 'g' },
+		{ "cgroup-max", required_argument, 0, 'x' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -256,6 +261,12 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case 't':
 			pass("--trace", optarg ? optarg : "-");
+			break;
+		case 'g':
+			setenv(SS_ENV_CGROUP, optarg, 1);
+			break;
+		case 'x':
+			pass("--cgroup", optarg);
 			break;
 		case 'h':
 			usage(stdout);

@@ -132,6 +132,16 @@ uint64_t kvm_misc_cg_current(struct kvm_misc_cg *cg, enum kvm_misc_res res)
 	return v;
 }
 
+uint64_t kvm_misc_cg_max(struct kvm_misc_cg *cg, enum kvm_misc_res res)
+{
+	uint64_t v;
+
+	pthread_mutex_lock(&cg->host->cg_lock);
+	v = cg->max[res];
+	pthread_mutex_unlock(&cg->host->cg_lock);
+	return v;
+}
+
 uint64_t kvm_misc_capacity(struct kvm_host *host, enum kvm_misc_res res)
 {
 	return host->capacity[res];

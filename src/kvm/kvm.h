@@ -66,6 +66,7 @@ int kvm_misc_cg_create(struct kvm_host *host, struct kvm_misc_cg *parent,
 void kvm_misc_cg_set_max(struct kvm_misc_cg *cg, enum kvm_misc_res res,
 			 uint64_t max);
 uint64_t kvm_misc_cg_current(struct kvm_misc_cg *cg, enum kvm_misc_res res);
+uint64_t kvm_misc_cg_max(struct kvm_misc_cg *cg, enum kvm_misc_res res);
 uint64_t kvm_misc_capacity(struct kvm_host *host, enum kvm_misc_res res);
 
 /*

@@ -33,6 +33,7 @@ enum ss_op {
 	SS_VCPU_REGS_CHECK, /* vm_id, a1 = vcpu index */
 	SS_STATUS, /* -> fd: a memfd holding the JSON status */
 	SS_TRACE, /* the connection then receives one message per line */
+	SS_CGROUP, /* arg: NUL-terminated group name; this process joins it */
 };
 
 struct ss_req {
@@ -73,5 +74,7 @@ struct ss_vm_flags {
 /* The environment softsev run passes to the program. */
 #define SS_ENV_SOCKET "SOFTSEV_SOCKET"
 #define SS_ENV_SEV_PATH "SOFTSEV_SEV_PATH"
+#define SS_ENV_CGROUP "SOFTSEV_CGROUP" /* the misc cgroup a process is in */
+#define SS_CG_NAME_MAX 64
 
 #endif

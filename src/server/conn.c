@@ -652,6 +652,20 @@ static void dispatch(struct conn *c, const struct ss_req *req,
 		return;
 	}
 	switch (req->op) {
+	case SS_CGROUP: {
+		char name[SS_CG_NAME_MAX] = { 0 };
+
+		rep->ret = mem_read(c, req->arg, name, sizeof(name) - 1);
+		if (rep->ret || !name[0]) {
+			rep->ret = -EFAULT;
+			return;
+		}
+		pthread_mutex_lock(&s->lock);
+		c->proc->cg = server_cgroup(s, name);
+		pthread_mutex_unlock(&s->lock);
+		rep->ret = c->proc->cg ? 0 : -ENOSPC;
+		return;
+	}
 	case SS_VM_CREATE:
 		vm_create(c, req, rep);
 		return;
@@ -679,6 +693,7 @@ static void dispatch(struct conn *c, const struct ss_req *req,
 		return;
 	}
 	/* Everything else names a VM this process holds. */
+	c->caller.cg = c->proc->cg;
 	vm = vm_of(c, req->vm_id);
 	if (!vm) {
 		rep->ret = -EBADF;

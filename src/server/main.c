@@ -12,6 +12,32 @@
 #include "server.h"
 
 #define MAX_FAULTS 32
+#define MAX_CG 16
+
+/* "NAME[:sev=N][,sev_es=M]" */
+static int add_cgroup(struct server *s, const char *spec)
+{
+	uint64_t sev = UINT64_MAX, es = UINT64_MAX;
+	char name[64];
+	const char *colon = strchr(spec, ':'), *p;
+	size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
+
+	if (!n || n >= sizeof(name))
+		return -EINVAL;
+	memcpy(name, spec, n);
+	name[n] = 0;
+	for (p = colon; p && *p; p = strchr(p + 1, ',')) {
+		unsigned long long v;
+
+		if (sscanf(p + 1, "sev=%llu", &v) == 1)
+			sev = v;
+		else if (sscanf(p + 1, "sev_es=%llu", &v) == 1)
+			es = v;
+		else
+			return -EINVAL;
+	}
+	return server_set_cgroup(s, name, sev, es);
+}
 
 static struct server *srv;
 
@@ -49,6 +75,9 @@ static void usage(FILE *f)
 		"                    DF_FLUSH=HWERROR_PLATFORM@once; repeatable\n"
 		"  --fw-latency US[,US_PER_MIB]\n"
 		"                    firmware time per command, plus per MiB moved\n"
+		"  --cgroup NAME[:sev=N][,sev_es=M]\n"
+		"                    a misc cgroup with those limits; processes with\n"
+		"                    SOFTSEV_CGROUP=NAME are in it (repeatable)\n"
 		"  --trace FILE      one decoded line per operation to FILE ('-':\n"
 		"                    stderr); `softsev trace` follows a running one\n"
 		"  --ready-fd FD     write one byte to FD once clients can connect\n");
@@ -67,6 +96,7 @@ int main(int argc, char **argv)
 		{ "no-sev-es", no_argument, 0, 'E' },
 		{ "fault", required_argument, 0, 'f' },
 		{ "trace", required_argument, 0, 't' },
+		{ "cgroup", required_argument, 0, 'g' },
 		{ "fw-latency", required_argument, 0, 'l' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
@@ -75,6 +105,8 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	char why[512], *sev_default = NULL;
 	int c, ready = -1, ret, asids = -1, min_sev = -1, i, nfaults = 0;
+	const char *cgs[MAX_CG];
+	int ncg = 0;
 	struct psp_fault faults[MAX_FAULTS];
 
 	memset(&cfg, 0, sizeof(cfg));
@@ -114,6 +146,13 @@ int main(int argc, char **argv)
 			break;
 		case 't':
 			cfg.trace_path = optarg;
+			break;
+		case 'g':
+			if (ncg == MAX_CG) {
+				fprintf(stderr, "softsevd: too many --cgroup\n");
+				return 2;
+			}
+			cgs[ncg++] = optarg;
 			break;
 		case 'f':
 			if (nfaults == MAX_FAULTS ||
@@ -169,6 +208,14 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < nfaults; i++)
 		psp_fault_add(server_psp(srv), &faults[i]);
+	for (i = 0; i < ncg; i++) {
+		if (add_cgroup(srv, cgs[i])) {
+			fprintf(stderr,
+				"softsevd: bad --cgroup '%s' (NAME[:sev=N][,sev_es=M])\n",
+				cgs[i]);
+			return 2;
+		}
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);

@@ -185,3 +185,33 @@ struct psp *server_psp(struct server *s)
 {
 	return s->psp;
 }
+
+struct kvm_misc_cg *server_cgroup(struct server *s, const char *name)
+{
+	int i;
+
+	for (i = 0; i < s->ncgroups; i++)
+		if (!strcmp(s->cgroups[i].name, name))
+			return s->cgroups[i].cg;
+	if (s->ncgroups == MAX_CGROUPS ||
+	    kvm_misc_cg_create(s->host, NULL, &s->cgroups[i].cg))
+		return NULL;
+	snprintf(s->cgroups[i].name, sizeof(s->cgroups[i].name), "%s", name);
+	s->ncgroups++;
+	return s->cgroups[i].cg;
+}
+
+int server_set_cgroup(struct server *s, const char *name, uint64_t sev_max,
+		      uint64_t es_max)
+{
+	struct kvm_misc_cg *cg;
+
+	pthread_mutex_lock(&s->lock);
+	cg = server_cgroup(s, name);
+	pthread_mutex_unlock(&s->lock);
+	if (!cg)
+		return -ENOSPC;
+	kvm_misc_cg_set_max(cg, KVM_MISC_SEV, sev_max);
+	kvm_misc_cg_set_max(cg, KVM_MISC_SEV_ES, es_max);
+	return 0;
+}

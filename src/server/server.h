@@ -34,5 +34,9 @@ int server_run(struct server *s);
 void server_stop(struct server *s);
 void server_destroy(struct server *s);
 struct psp *server_psp(struct server *s);
+/* A misc cgroup for processes started with SOFTSEV_CGROUP=name; limits
+ * are misc.max for sev and sev_es (UINT64_MAX: no limit). */
+int server_set_cgroup(struct server *s, const char *name, uint64_t sev_max,
+		      uint64_t es_max);
 
 #endif

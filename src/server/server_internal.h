@@ -28,6 +28,7 @@ struct sproc {
 	uint64_t mm; /* our name for its address space */
 	unsigned int conns;
 	unsigned int *vm_refs; /* per VM id: fds this process holds */
+	struct kvm_misc_cg *cg; /* its misc cgroup; NULL = the root */
 	/*
 	 * All connections gone but the process still holds VM files: it
 	 * exec'd, and its new image will adopt them (or it will exit).
@@ -60,6 +61,12 @@ struct server {
 	int trace_sub[TRACE_MAX_SUBS];
 	int trace_subs;
 	pthread_cond_t idle; /* a connection finished a request */
+#define MAX_CGROUPS 64
+	struct named_cg {
+		char name[SS_CG_NAME_MAX];
+		struct kvm_misc_cg *cg;
+	} cgroups[MAX_CGROUPS];
+	int ncgroups;
 };
 
 /* vmtable.c — callers hold s->lock. */
@@ -82,6 +89,9 @@ void trace_unsubscribe(struct server *s, int sock);
 
 /* status.c: the JSON status document, in a memfd. */
 int status_memfd(struct server *s);
+
+/* The group called name, made (unlimited) on first use; s->lock held. */
+struct kvm_misc_cg *server_cgroup(struct server *s, const char *name);
 
 /* conn.c */
 struct conn;

@@ -201,6 +201,34 @@ static json_object *vms_json(struct server *s)
 	return arr;
 }
 
+static json_object *cgroups_json(struct server *s)
+{
+	static const char *const names[] = { "sev", "sev_es" };
+	json_object *arr = json_object_new_array();
+	int i, r;
+
+	for (i = 0; i < s->ncgroups; i++) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name",
+				       json_object_new_string(s->cgroups[i].name));
+		for (r = 0; r < KVM_MISC_NR; r++) {
+			json_object *e = json_object_new_object();
+			uint64_t max = kvm_misc_cg_max(s->cgroups[i].cg, r);
+
+			json_object_object_add(e, "max", max == UINT64_MAX ?
+				json_object_new_string("max") :
+				json_object_new_int64((int64_t)max));
+			json_object_object_add(e, "current",
+				json_object_new_int64((int64_t)kvm_misc_cg_current(
+					s->cgroups[i].cg, r)));
+			json_object_object_add(o, names[r], e);
+		}
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
 /* The status document in a memfd the client reads. */
 int status_memfd(struct server *s)
 {
@@ -213,6 +241,7 @@ int status_memfd(struct server *s)
 	json_object_object_add(root, "guests", guests_json(s));
 	pthread_mutex_lock(&s->lock);
 	json_object_object_add(root, "vms", vms_json(s));
+	json_object_object_add(root, "cgroups", cgroups_json(s));
 	pthread_mutex_unlock(&s->lock);
 	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
 						    JSON_C_TO_STRING_NOSLASHESCAPE);

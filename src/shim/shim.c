@@ -41,7 +41,7 @@ static int (*real_fcntl)(int, int, ...);
 static ssize_t (*real_recvmsg)(int, struct msghdr *, int);
 
 static bool active;
-static char *sock_path, *sev_path;
+static char *sock_path, *sev_path, *cgroup_name;
 static uint64_t token[2];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static __thread int tls_sock = -1;
@@ -228,6 +228,12 @@ static int conn(void)
 	pthread_mutex_unlock(&lock);
 	if (flags_fd >= 0)
 		real_close(flags_fd);
+	if (cgroup_name) {
+		struct ss_req cg = { .op = SS_CGROUP,
+				     .arg = (uintptr_t)cgroup_name };
+
+		xfer(s, &cg, -1, &rep, NULL);
+	}
 	tls_sock = s;
 	pthread_mutex_lock(&lock);
 	if (anchor_sock < 0)
@@ -396,6 +402,8 @@ __attribute__((constructor)) static void shim_init(void)
 		return;
 	sock_path = strdup(sock_path);
 	sev_path = strdup(sev_path);
+	if (getenv(SS_ENV_CGROUP) && *getenv(SS_ENV_CGROUP))
+		cgroup_name = strndup(getenv(SS_ENV_CGROUP), SS_CG_NAME_MAX - 1);
 	if (getrandom(token, sizeof(token), 0) != sizeof(token))
 		return;
 	pthread_key_create(&sock_key, close_tls_sock);

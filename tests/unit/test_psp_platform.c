@@ -437,6 +437,35 @@ static void test_corrupt_identity_reported(void **state)
 	expect_reported(f, "chip");
 }
 
+/* A crash mid-write leaves only a temporary file: the identity stands. */
+static void test_crash_mid_write(void **state)
+{
+	struct fx *f = *state;
+	struct sev_cert pdh1, c1[3], pdh2, c2[3];
+	char path[512];
+	FILE *t;
+
+	fx_init(f->psp, false);
+	fx_export(f->psp, &pdh1, c1);
+	fx_close(f, false);
+	snprintf(path, sizeof(path), "%s/.nv.4242.tmp", f->dir);
+	t = fopen(path, "w");
+	assert_non_null(t);
+	fputs("SSEVSTOR half a record", t);
+	fclose(t);
+	fx_open(f, true);
+	fx_init(f->psp, false);
+	fx_export(f->psp, &pdh2, c2);
+	assert_memory_equal(&pdh1, &pdh2, SEV_CERT_LEN);
+	/* The next write replaces the file whole and atomically. */
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_PDH_GEN, NULL), 0);
+	fx_close(f, false);
+	fx_open(f, true);
+	fx_init(f->psp, false);
+	fx_export(f->psp, &pdh1, c1);
+	assert_memory_not_equal(&pdh1, &pdh2, SEV_CERT_LEN);
+}
+
 static void test_unknown_command(void **state)
 {
 	struct fx *f = *state;
@@ -590,6 +619,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_get_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_identity_persists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_identity_reported, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crash_mid_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_command, setup, teardown),
 		cmocka_unit_test(test_bad_config),
 		cmocka_unit_test(test_models),
