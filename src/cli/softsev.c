@@ -27,6 +27,8 @@ static void usage(FILE *f)
 		"usage: softsev run [options] -- CMD [ARGS...]\n"
 		"       softsev status [--json] [--connect SOCKET]\n"
 		"       softsev trace [--connect SOCKET]\n"
+		"       softsev certs export|verify ...   (softsev certs for help)\n"
+		"       softsev owner session|measure|verify|secret ...\n"
 		"\n"
 		"Runs CMD so that it sees an AMD SEV/SEV-ES host: /dev/sev, KVM's\n"
 		"SEV ioctls, the SEV VM types, mirror VMs and intra-host migration,\n"
@@ -318,6 +320,10 @@ int main(int argc, char **argv)
 		return cmd_status(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "trace"))
 		return cmd_trace(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "certs"))
+		return cmd_certs(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "owner"))
+		return cmd_owner(argc - 1, argv + 1);
 	fprintf(stderr, "softsev: unknown command '%s'; try softsev --help\n",
 		argv[1]);
 	return 2;

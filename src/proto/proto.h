@@ -34,6 +34,7 @@ enum ss_op {
 	SS_STATUS, /* -> fd: a memfd holding the JSON status */
 	SS_TRACE, /* the connection then receives one message per line */
 	SS_CGROUP, /* arg: NUL-terminated group name; this process joins it */
+	SS_ROOT_CERTS, /* -> fd: a memfd with ASK then ARK (AMD format) */
 };
 
 struct ss_req {

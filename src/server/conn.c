@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 #include <linux/capability.h>
 #include <linux/kcmp.h>
@@ -634,6 +635,25 @@ static void dispatch(struct conn *c, const struct ss_req *req,
 
 	if (req->op == SS_HELLO) {
 		hello(c, req, rep, out_fd);
+		return;
+	}
+	if (req->op == SS_ROOT_CERTS) {
+		uint8_t buf[2 * 2048];
+		size_t ask = 2048, ark = 2048;
+		int fd = memfd_create("softsev-root", MFD_CLOEXEC);
+
+		rep->ret = -EIO;
+		if (fd >= 0 && !psp_get_ask(s->psp, buf, &ask) &&
+		    !psp_get_ark(s->psp, buf + ask, &ark) &&
+		    write(fd, buf, ask + ark) == (ssize_t)(ask + ark) &&
+		    !lseek(fd, 0, SEEK_SET)) {
+			rep->ret = 0;
+			rep->value = ask; /* where the ARK starts */
+			*out_fd = fd;
+			c->close_out = true;
+		} else if (fd >= 0) {
+			close(fd);
+		}
 		return;
 	}
 	if (req->op == SS_STATUS) {
