@@ -29,6 +29,7 @@ static void usage(FILE *f)
 		"       softsev trace [--connect SOCKET]\n"
 		"       softsev certs export|verify ...   (softsev certs for help)\n"
 		"       softsev owner session|measure|verify|secret ...\n"
+		"       softsev demo [--json] [--keep DIR]\n"
 		"\n"
 		"Runs CMD so that it sees an AMD SEV/SEV-ES host: /dev/sev, KVM's\n"
 		"SEV ioctls, the SEV VM types, mirror VMs and intra-host migration,\n"
@@ -56,7 +57,7 @@ static void usage(FILE *f)
 }
 
 /* Next to this binary, in the build tree, or installed. */
-static int find_sibling(const char *const *cands, char *out, size_t len)
+int cli_find_sibling(const char *const *cands, char *out, size_t len)
 {
 	char exe[PATH_MAX], *dir;
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -135,7 +136,7 @@ static pid_t start_server(const char *sock, const char *sev,
 	pid_t pid;
 	char c;
 
-	if (find_sibling(cands, daemon, sizeof(daemon))) {
+	if (cli_find_sibling(cands, daemon, sizeof(daemon))) {
 		fprintf(stderr, "softsev: cannot find softsevd next to softsev\n");
 		return -1;
 	}
@@ -184,7 +185,7 @@ static int run_cmd(char **argv, const char *sock, const char *sev)
 	int status;
 	pid_t pid;
 
-	if (find_sibling(cands, shim, sizeof(shim))) {
+	if (cli_find_sibling(cands, shim, sizeof(shim))) {
 		fprintf(stderr, "softsev: cannot find libsoftsev-preload.so\n");
 		return 127;
 	}
@@ -324,6 +325,8 @@ int main(int argc, char **argv)
 		return cmd_certs(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "owner"))
 		return cmd_owner(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "demo"))
+		return cmd_demo(argc - 1, argv + 1);
 	fprintf(stderr, "softsev: unknown command '%s'; try softsev --help\n",
 		argv[1]);
 	return 2;
