@@ -1,5 +1,6 @@
 # softsev — top-level commands.  The real build is meson + ninja.
-#   make demo   the bundled demonstration (README's main job)
+#   make demo   the bundled demonstration (README's main job: softsev demo)
+#   make fwdemo the firmware-level tour (two platforms, no KVM)
 #   make test   all tests; the unit tests again under ASan + UBSan and under
 #               ThreadSanitizer; a short run of every fuzz target
 BUILD ?= build
@@ -7,7 +8,7 @@ ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
 FUZZ_BUILD ?= build-fuzz
 
-.PHONY: all deps build demo test test-fast sanitize-build tsan-build fuzz-build fuzz \
+.PHONY: all deps build demo fwdemo test test-fast sanitize-build tsan-build fuzz-build fuzz \
 	clean
 
 all: build
@@ -50,6 +51,9 @@ fuzz: fuzz-build
 	meson test -C $(FUZZ_BUILD) --suite fuzz
 
 demo: build
+	$(BUILD)/src/cli/softsev demo
+
+fwdemo: build
 	$(BUILD)/tools/softsev-fwdemo
 
 test: build sanitize-build tsan-build fuzz-build

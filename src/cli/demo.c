@@ -313,8 +313,8 @@ static pid_t start_vmm(struct demo *d, const char *role, const char *state,
 	char sdir[PATH_MAX];
 	char *argv[20] = { d->self, "run", "--model", "genoa", "--state-dir",
 			   sdir, "--", d->vmm, (char *)role, d->dir,
-			   "--actor", (char *)actor };
-	int n = 12;
+			   "--actor", (char *)actor, "--softsev", d->self };
+	int n = 14;
 
 	dpath(sdir, d, state);
 	if (d->o.json)
@@ -373,6 +373,15 @@ int cmd_demo(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
 			d.o.json = true;
+		} else if (!strcmp(argv[i], "--es")) {
+			fprintf(stderr, "softsev demo: --es is not offered: an "
+				"SEV-ES guest does port I/O through a #VC handler "
+				"and the GHCB, which softsev (running guests as "
+				"plain KVM VMs) does not emulate, so any guest it "
+				"ran would behave unlike on hardware. The SEV-ES "
+				"launch path is tested by conf_es; owner measure "
+				"--vmsa covers its measurement.\n");
+			return 2;
 		} else if (!strcmp(argv[i], "--legacy-init")) {
 			d.legacy = true;
 		} else if (!strcmp(argv[i], "--keep") && i + 1 < argc) {

@@ -3,7 +3,7 @@
  * softsev-demo-vmm: the small VMM of `softsev demo`, written directly on
  * /dev/kvm and /dev/sev with the kernel's uAPI only.  Roles:
  *   image FILE          write the guest image the owner expects
- *   source DIR [--es]   launch, run, mirror helper, MOVE, SEND (platform A)
+ *   source DIR          launch, run, mirror helper, MOVE, SEND (platform A)
  *   target DIR          RECEIVE and resume the guest (platform B)
  * DIR holds the files the parties exchange (see src/cli/demo.c).
  */
@@ -25,7 +25,6 @@
 #include "layout.h"
 
 #define KVM_X86_SEV_VM_TYPE 2ul
-#define KVM_X86_SEV_ES_VM_TYPE 3ul
 #define KVM_SEV_INIT2_CMD 22
 #define CERT_LEN 0x824
 #define HDR_LEN 52
@@ -41,8 +40,8 @@ struct vm {
 
 struct vmm {
 	struct demo_out o;
-	const char *dir;
-	bool es, legacy;
+	const char *dir, *softsev;
+	bool legacy;
 	uint32_t fw_error;	/* of the last failed SEV command */
 	int kvm, sev;
 	uint8_t *mem;
@@ -290,8 +289,7 @@ static void launch(struct vmm *v, uint32_t policy)
 
 	demo_begin(&v->o);
 	if (open_devices(v) ||
-	    make_vm(v, &v->vm, v->es ? KVM_X86_SEV_ES_VM_TYPE :
-				       KVM_X86_SEV_VM_TYPE, true, 0, -1))
+	    make_vm(v, &v->vm, KVM_X86_SEV_VM_TYPE, true, 0, -1))
 		fail(v, 3, v->legacy ? "creating the SEV VM (KVM_SEV_INIT)" :
 				       "creating the SEV VM (KVM_SEV_INIT2)");
 	if (load(v, "guest.img", v->mem, IMAGE_LEN, NULL))
@@ -308,8 +306,6 @@ static void launch(struct vmm *v, uint32_t policy)
 		fail(v, 3, "LAUNCH_UPDATE_DATA");
 	if (set_cpu(&v->vm, GUEST_CODE_GPA, STACK_TOP))
 		fail(v, 3, "setting the vCPU's registers");
-	if (v->es && sev_op(v, v->vm.fd, KVM_SEV_LAUNCH_UPDATE_VMSA, NULL))
-		fail(v, 3, "LAUNCH_UPDATE_VMSA");
 	/* The length query every VMM makes first, then the real call. */
 	sev_op(v, v->vm.fd, KVM_SEV_LAUNCH_MEASURE, &lm);
 	lm.uaddr = (uintptr_t)m;
@@ -333,11 +329,9 @@ static void launch(struct vmm *v, uint32_t policy)
 		if (save(v, "platform.txt", text, strlen(text)))
 			fail(v, 3, "writing platform.txt");
 	}
-	snprintf(what, sizeof(what), "%s VM (%s), handle %u: LAUNCH_START, "
-		 "LAUNCH_UPDATE_DATA over the 32 KiB image%s, LAUNCH_MEASURE",
-		 v->es ? "SEV-ES" : "SEV",
-		 v->legacy ? "KVM_SEV_INIT" : "KVM_SEV_INIT2", ls.handle,
-		 v->es ? ", LAUNCH_UPDATE_VMSA" : "");
+	snprintf(what, sizeof(what), "SEV VM (%s), handle %u: LAUNCH_START, "
+		 "LAUNCH_UPDATE_DATA over the 32 KiB image, LAUNCH_MEASURE",
+		 v->legacy ? "KVM_SEV_INIT" : "KVM_SEV_INIT2", ls.handle);
 	demo_step(&v->o, 3, true, what,
 		  "the PSP hashed exactly what was loaded; only the owner's "
 		  "TIK can produce this MAC of it");
@@ -445,19 +439,18 @@ static void move_context(struct vmm *v)
 
 	demo_begin(&v->o);
 	memcpy(&before, v->mem + COUNTER_GPA, sizeof(before));
-	if (!v->es && (ioctl(v->vm.vcpu, KVM_GET_REGS, &regs) ||
-		       ioctl(v->vm.vcpu, KVM_GET_SREGS, &sregs)))
+	if (ioctl(v->vm.vcpu, KVM_GET_REGS, &regs) ||
+	    ioctl(v->vm.vcpu, KVM_GET_SREGS, &sregs))
 		fail(v, 6, "saving the vCPU");
-	if (make_vm(v, &dst, v->es ? KVM_X86_SEV_ES_VM_TYPE :
-				     KVM_X86_SEV_VM_TYPE, false,
+	if (make_vm(v, &dst, KVM_X86_SEV_VM_TYPE, false,
 		    KVM_CAP_VM_MOVE_ENC_CONTEXT_FROM, v->vm.fd))
 		fail(v, 6, "KVM_CAP_VM_MOVE_ENC_CONTEXT_FROM");
 	dead = sev_op(v, v->vm.fd, KVM_SEV_GUEST_STATUS, &gs) < 0 &&
 	       errno == EIO;
 	if (sev_op(v, v->mirror.fd, KVM_SEV_GUEST_STATUS, &gs))
 		fail(v, 6, "GUEST_STATUS through the mirror");
-	if (!v->es && (ioctl(dst.vcpu, KVM_SET_SREGS, &sregs) ||
-		       ioctl(dst.vcpu, KVM_SET_REGS, &regs)))
+	if (ioctl(dst.vcpu, KVM_SET_SREGS, &sregs) ||
+	    ioctl(dst.vcpu, KVM_SET_REGS, &regs))
 		fail(v, 6, "restoring the vCPU");
 	close(v->vm.vcpu);
 	close(v->vm.fd);
@@ -579,11 +572,52 @@ static void send_guest(struct vmm *v, uint32_t result)
 		  "stream is useless to anyone copying it on the way");
 }
 
-/* Every VM closed: no firmware context may remain. */
+/* softsev status --json: ASIDs in use and firmware contexts. */
+static int platform_status(struct vmm *v, int *in_use, int *reclaim,
+			   int *contexts)
+{
+	char cmd[4200];
+	json_object *j, *p, *a;
+	FILE *f;
+	char *buf = NULL;
+	size_t cap = 0, len;
+
+	if (!v->softsev)
+		return -1;
+	snprintf(cmd, sizeof(cmd), "'%s' status --json", v->softsev);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	len = getdelim(&buf, &cap, 0, f) > 0 ? strlen(buf) : 0;
+	pclose(f);
+	j = len ? json_tokener_parse(buf) : NULL;
+	free(buf);
+	if (!j || !json_object_object_get_ex(j, "platform", &p) ||
+	    !json_object_object_get_ex(p, "asids", &a)) {
+		json_object_put(j);
+		return -1;
+	}
+	*in_use = *reclaim = 0;
+	for (int i = 0; i < 2; i++) {
+		json_object *k, *x;
+
+		if (!json_object_object_get_ex(a, i ? "sev_es" : "sev", &k))
+			continue;
+		if (json_object_object_get_ex(k, "in_use", &x))
+			*in_use += json_object_get_int(x);
+		if (json_object_object_get_ex(k, "reclaim", &x))
+			*reclaim += json_object_get_int(x);
+	}
+	*contexts = json_object_object_get_ex(p, "guest_contexts", &a) ?
+			    json_object_get_int(a) : -1;
+	json_object_put(j);
+	return 0;
+}
+
+/* Every VM closed: no ASID in use and no firmware context may remain. */
 static void teardown(struct vmm *v, int step)
 {
-	struct sev_user_data_status st;
-	struct sev_issue_cmd c = { SEV_PLATFORM_STATUS, (uintptr_t)&st, 0 };
+	int in_use = -1, reclaim = -1, contexts = -1;
 	char what[256];
 
 	demo_begin(&v->o);
@@ -593,14 +627,16 @@ static void teardown(struct vmm *v, int step)
 	}
 	close(v->vm.vcpu);
 	close(v->vm.fd);
-	if (ioctl(v->sev, SEV_ISSUE_CMD, &c))
-		fail(v, step, "PLATFORM_STATUS");
-	snprintf(what, sizeof(what), "closed every VM: %u firmware guest "
-		 "context(s) left", st.guest_count);
-	demo_step(&v->o, step, st.guest_count == 0, what,
+	if (platform_status(v, &in_use, &reclaim, &contexts))
+		fail(v, step, "softsev status --json");
+	snprintf(what, sizeof(what), "closed every VM; softsev status: %d "
+		 "ASID(s) in use, %d awaiting reclaim (WBINVD + DF_FLUSH "
+		 "before reuse), %d firmware guest context(s)", in_use,
+		 reclaim, contexts);
+	demo_step(&v->o, step, !in_use && !contexts, what,
 		  "a VMM that exits or crashes must not leak ASIDs or firmware "
 		  "handles");
-	if (st.guest_count)
+	if (in_use || contexts)
 		exit(1);
 }
 
@@ -691,14 +727,14 @@ int main(int argc, char **argv)
 	for (int i = 3; i < argc; i++) {
 		if (!strcmp(argv[i], "--json"))
 			v.o.json = true;
-		else if (!strcmp(argv[i], "--es"))
-			v.es = true;
 		else if (!strcmp(argv[i], "--legacy-init"))
 			v.legacy = true;
 		else if (!strcmp(argv[i], "--no-send"))
 			migrate = false;
 		else if (!strcmp(argv[i], "--policy") && i + 1 < argc)
 			policy = (uint32_t)strtoul(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--softsev") && i + 1 < argc)
+			v.softsev = argv[++i];
 		else if (!strcmp(argv[i], "--actor") && i + 1 < argc)
 			v.o.actor = argv[++i];
 	}
@@ -707,19 +743,18 @@ int main(int argc, char **argv)
 	if (argc >= 3) {
 		v.dir = argv[2];
 		if (!strcmp(argv[1], "source"))
-			return source(&v, policy, migrate && !v.es);
+			return source(&v, policy, migrate);
 		if (!strcmp(argv[1], "target")) {
 			receive_guest(&v);
 			teardown(&v, 8);
 			return 0;
 		}
 	}
-	fprintf(stderr, "usage: softsev-demo-vmm image FILE\n"
-			"       softsev-demo-vmm source DIR [--policy P] [--es] "
-			"[--legacy-init]\n"
-			"                         [--no-send] [--json] [--actor NAME]\n"
-			"       softsev-demo-vmm target DIR [--legacy-init] "
-			"[--json] [--actor NAME]\n"
-			"(started by softsev demo)\n");
+	fprintf(stderr,
+		"usage: softsev-demo-vmm image FILE\n"
+		"       softsev-demo-vmm source DIR [--policy P] [--no-send]\n"
+		"       softsev-demo-vmm target DIR\n"
+		"  common: [--legacy-init] [--softsev PATH] [--json] [--actor NAME]\n"
+		"(started by softsev demo)\n");
 	return 2;
 }
