@@ -77,12 +77,15 @@ static int share_root(const char *from, const char *to)
 	size_t len;
 	int ret;
 
-	snprintf(p, sizeof(p), "%s/root", from);
+	if (snprintf(p, sizeof(p), "%s/root", from) >= (int)sizeof(p))
+		return -ENAMETOOLONG;
 	ret = owner_read_file(p, &buf, &len);
 	if (ret)
 		return ret;
-	snprintf(p, sizeof(p), "%s/root", to);
-	ret = owner_mkdir(to, 0700) ?: owner_write_file(p, buf, len, 0600);
+	if (snprintf(p, sizeof(p), "%s/root", to) >= (int)sizeof(p))
+		ret = -ENAMETOOLONG;
+	else
+		ret = owner_mkdir(to, 0700) ?: owner_write_file(p, buf, len, 0600);
 	free(buf);
 	return ret;
 }
@@ -121,7 +124,7 @@ static bool platforms(struct demo *d)
 		dup2(out, 1);
 		close(fd);
 		close(out);
-		snprintf(p, sizeof(p), "%s/pdh.cert", i ? hb : ha);
+		dpath(p, d, i ? "hostB/pdh.cert" : "hostA/pdh.cert");
 		if (st || owner_read_blob(p, (uint8_t *)&pdh, sizeof(pdh)))
 			return fail(d, 1, "exporting a platform's "
 					  "certificates");

@@ -48,7 +48,8 @@ struct vmm {
 	struct vm vm, mirror;
 };
 
-static void fail(struct vmm *v, int step, const char *what)
+static __attribute__((noreturn)) void fail(struct vmm *v, int step,
+					     const char *what)
 {
 	char msg[256];
 
