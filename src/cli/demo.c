@@ -337,6 +337,19 @@ static int rm_entry(const char *p, const struct stat *sb, int flag,
 	return remove(p);
 }
 
+static void intro(void)
+{
+	printf(
+"AMD SEV runs a VM with its memory encrypted under a key that only the\n"
+"CPU's Secure Processor (PSP, the firmware) holds, so the host cannot read\n"
+"it. The VM's owner, who does not trust the host, checks a measurement of\n"
+"what was launched before sending it secrets. Three parties follow, sharing\n"
+"only files: the owner, and a VMM on each of two software SEV platforms A\n"
+"and B (softsev run, real /dev/kvm). Key names: PDH, a platform's key-\n"
+"exchange key; TEK/TIK, one launch's encryption and integrity keys.\n\n");
+	fflush(stdout);
+}
+
 static int run_demo(struct demo *d)
 {
 	double t0 = demo_now_ms();
@@ -357,7 +370,7 @@ static int run_demo(struct demo *d)
 	if (b < 0 || wait_status(b))
 		return 1;
 	d->o.t0 = t0;
-	snprintf(what, sizeof(what), "every check held");
+	snprintf(what, sizeof(what), "every check held; total time");
 	demo_step(&d->o, 9, true, what, NULL);
 	return 0;
 }
@@ -420,6 +433,8 @@ int cmd_demo(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (!d.o.json)
+		intro();
 	ret = run_demo(&d);
 	crypto_wipe(&d.keys, sizeof(d.keys));
 	if (!keep)
