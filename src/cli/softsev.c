@@ -29,7 +29,7 @@ static void usage(FILE *f)
 		"       softsev trace [--connect SOCKET]\n"
 		"       softsev certs export|verify ...   (softsev certs for help)\n"
 		"       softsev owner session|measure|verify|secret ...\n"
-		"       softsev demo [--json] [--keep DIR]\n"
+		"       softsev demo [--json] [--legacy-init] [--keep DIR]\n"
 		"\n"
 		"Runs CMD so that it sees an AMD SEV/SEV-ES host: /dev/sev, KVM's\n"
 		"SEV ioctls, the SEV VM types, mirror VMs and intra-host migration,\n"
