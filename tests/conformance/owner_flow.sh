@@ -2,8 +2,8 @@
 # The guest owner's flow between two parties that share only files:
 # a VMM (sev-launch) under `softsev run`, and an owner running `softsev
 # certs|owner` outside it, as on another machine.
-# usage: owner_flow.sh SOFTSEV STATE_DIR SEV_LAUNCH
-softsev=$1 state=$2 vmm=$3
+# usage: owner_flow.sh SOFTSEV STATE_DIR SEV_LAUNCH VECTORS_DIR
+softsev=$1 state=$2 vmm=$3 vectors=$4
 t=$(mktemp -d /tmp/softsev-owner-flow.XXXXXX)
 trap 'rm -rf "$t"' EXIT
 n=0
@@ -27,7 +27,7 @@ wait_file() {
 	[ -f "$1" ]
 }
 
-echo "1..14"
+echo "1..19"
 # Host: publish the platform's certificates.
 "$softsev" run --state-dir "$state" -- "$softsev" certs export "$t/host" \
 	>/dev/null
@@ -37,6 +37,18 @@ check $? "host exports its certificates"
 "$softsev" certs verify "$t/host" >"$t/verify.log"
 check $? "owner verifies the chain"
 cp "$t/host/pdh.cert" "$t/pdh.cert"
+
+# A changed PEK key breaks exactly the links that involve it.
+cp -r "$t/host" "$t/bad"
+printf '\001' | dd of="$t/bad/pek.cert" bs=1 seek=100 conv=notrunc 2>/dev/null
+"$softsev" certs verify "$t/bad" >"$t/bad.log"
+[ $? = 1 ] && grep -q '^PEK signed by OCA .*FAIL' "$t/bad.log" &&
+	grep -q '^CEK signed by ASK .*ok' "$t/bad.log"
+check $? "certs verify names the failing links of a tampered PEK"
+"$softsev" certs verify --ark "$vectors/naples-ark.cert" "$t/host" \
+	>"$t/ark.log"
+[ $? = 1 ] && grep -q '^ARK is the trusted one .*FAIL' "$t/ark.log"
+check $? "certs verify --ark refuses a chain to another root"
 "$softsev" owner session --pdh "$t/pdh.cert" --policy 0 --out "$t/owner" \
 	>/dev/null
 check $? "owner makes GODH, session and keys"
@@ -110,3 +122,18 @@ check $? "owner verify rejects the vector with the last MNONCE bit flipped"
 	--digest $ld >/dev/null 2>&1
 [ $? = 2 ]
 check $? "owner verify insists on the platform's API version and build"
+
+# Real AMD chains (virtee/sev test certificates) as sevctl export writes them.
+for gen in naples rome; do
+	mkdir -p "$t/$gen"
+	for c in ark ask cek oca pek pdh; do
+		cp "$vectors/$gen-$c.cert" "$t/$gen/$c.cert"
+	done
+	"$softsev" certs verify "$t/$gen" >/dev/null
+	check $? "certs verify accepts AMD's real $gen chain"
+done
+cp "$vectors/naples-ark.cert" "$t/rome/ark.cert"
+cp "$vectors/naples-ask.cert" "$t/rome/ask.cert"
+"$softsev" certs verify "$t/rome" >"$t/mixed.log"
+[ $? = 1 ] && grep -q '^CEK signed by ASK .*FAIL' "$t/mixed.log"
+check $? "a Rome CEK does not verify under Naples' ASK"
