@@ -35,6 +35,11 @@ enum ss_op {
 	SS_TRACE, /* the connection then receives one message per line */
 	SS_CGROUP, /* arg: NUL-terminated group name; this process joins it */
 	SS_ROOT_CERTS, /* -> fd: a memfd with ASK then ARK (AMD format) */
+	/*
+	 * vm_id, a1 = ioctl request, a2 = errno | vCPU index << 32: an answer
+	 * the shim gave on its own, sent only while a trace is watched.
+	 */
+	SS_NOTE,
 };
 
 struct ss_req {
@@ -69,6 +74,8 @@ struct ss_vm_flags {
 	uint8_t need_init; /* typed VM before INIT2: KVM_RUN -> EINVAL */
 	uint8_t protected_state; /* SEV-ES VM type: registers are guarded */
 	uint8_t live;
+	/* Entry 0 (no VM has id 0) only: a trace is being watched. */
+	uint8_t tracing;
 	uint8_t vcpu_protected[SS_MAX_VCPUS / 8];
 };
 

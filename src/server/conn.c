@@ -637,6 +637,10 @@ static void dispatch(struct conn *c, const struct ss_req *req,
 		hello(c, req, rep, out_fd);
 		return;
 	}
+	if (req->op == SS_NOTE) { /* only for the trace (trace_after) */
+		rep->ret = 0;
+		return;
+	}
 	if (req->op == SS_ROOT_CERTS) {
 		uint8_t buf[2 * 2048];
 		size_t ask = 2048, ark = 2048;
@@ -861,6 +865,29 @@ static void trace_after(struct conn *c, const struct ss_req *req,
 	case SS_HELLO:
 		trace_line(s, c->pid, "connected");
 		return;
+	case SS_NOTE: {
+		uint32_t vcpu = (uint32_t)(req->a2 >> 32);
+		const char *name = trace_ioctl_name(req->a1);
+
+		if (vcpu != UINT32_MAX)
+			snprintf(args, sizeof(args), " vcpu %u", vcpu);
+		else
+			args[0] = 0;
+		trace_result(res, sizeof(res), -(int)(req->a2 & 0xffff), 0,
+			     false);
+		if (name)
+			trace_line(s, c->pid, "vm#%u%s %s -> %s (%s)",
+				   req->vm_id, args, name, res,
+				   trace_note_why(req->a1,
+						  (int)(req->a2 & 0xffff)));
+		else
+			trace_line(s, c->pid, "vm#%u%s ioctl 0x%llx -> %s (%s)",
+				   req->vm_id, args,
+				   (unsigned long long)req->a1, res,
+				   trace_note_why(req->a1,
+						  (int)(req->a2 & 0xffff)));
+		return;
+	}
 	case SS_VM_CREATE:
 		if (rep->ret)
 			trace_result(res, sizeof(res), rep->ret, 0, false);

@@ -112,6 +112,8 @@ int server_create(const struct server_config *cfg, struct server **out,
 	ret = ccp_create(s->psp, &cc, &s->ccp);
 	ret = ret ?: kvm_host_create(s->ccp, &cfg->kvm, &s->host);
 	ret = ret ?: make_flags(s);
+	if (!ret)
+		trace_publish(s);
 	if (ret) {
 		snprintf(why, why_len, "cannot set up the platform: %s",
 			 strerror(-ret));

@@ -78,6 +78,9 @@ void vmt_refresh(struct server *s, uint32_t id);
 
 /* trace.c */
 bool trace_on(struct server *s);
+void trace_publish(struct server *s);
+const char *trace_ioctl_name(uint64_t req);
+const char *trace_note_why(uint64_t req, int err);
 void trace_line(struct server *s, pid_t pid, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void trace_result(char *buf, size_t len, int ret, int fw, bool fw_called);

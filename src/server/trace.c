@@ -8,10 +8,13 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/kvm.h>
 
 #include "server_internal.h"
 
@@ -65,6 +68,54 @@ bool trace_on(struct server *s)
 	return s->trace_file || s->trace_subs;
 }
 
+/* VM and vCPU ioctls the shim may answer itself; NULL for others. */
+const char *trace_ioctl_name(uint64_t req)
+{
+	switch (req) {
+	case KVM_MEMORY_ENCRYPT_OP: return "KVM_MEMORY_ENCRYPT_OP";
+	case KVM_MEMORY_ENCRYPT_REG_REGION: return "KVM_MEMORY_ENCRYPT_REG_REGION";
+	case KVM_MEMORY_ENCRYPT_UNREG_REGION: return "KVM_MEMORY_ENCRYPT_UNREG_REGION";
+	case KVM_ENABLE_CAP: return "KVM_ENABLE_CAP";
+	case KVM_CREATE_VCPU: return "KVM_CREATE_VCPU";
+	case KVM_SET_USER_MEMORY_REGION: return "KVM_SET_USER_MEMORY_REGION";
+	case KVM_RUN: return "KVM_RUN";
+	case KVM_GET_REGS: return "KVM_GET_REGS";
+	case KVM_SET_REGS: return "KVM_SET_REGS";
+	case KVM_GET_SREGS: return "KVM_GET_SREGS";
+	case KVM_SET_SREGS: return "KVM_SET_SREGS";
+	case KVM_GET_FPU: return "KVM_GET_FPU";
+	case KVM_SET_FPU: return "KVM_SET_FPU";
+	case KVM_GET_XCRS: return "KVM_GET_XCRS";
+	case KVM_SET_XCRS: return "KVM_SET_XCRS";
+	case KVM_GET_DEBUGREGS: return "KVM_GET_DEBUGREGS";
+	case KVM_SET_DEBUGREGS: return "KVM_SET_DEBUGREGS";
+	case KVM_GET_XSAVE: return "KVM_GET_XSAVE";
+	case KVM_SET_XSAVE: return "KVM_SET_XSAVE";
+	}
+	return NULL;
+}
+
+/* Why the shim answered so, in the words of the spec row. */
+const char *trace_note_why(uint64_t req, int err)
+{
+	if (err == EIO)
+		return "kvm_vm_dead: a MOVE source answers EIO to every VM "
+		       "and vCPU ioctl (§2.5)";
+	if (req == KVM_RUN)
+		return "need_init: an SEV-typed VM before KVM_SEV_INIT2, or a "
+		       "MOVE destination (Q7)";
+	return "guest_state_protected: the registers of an SEV-ES "
+		       "vCPU after LAUNCH_UPDATE_VMSA";
+}
+
+/* Tell the shims (flags entry 0) whether their own answers are wanted. */
+void trace_publish(struct server *s)
+{
+	if (s->flags != MAP_FAILED)
+		__atomic_store_n(&s->flags[0].tracing, trace_on(s),
+				 __ATOMIC_RELAXED);
+}
+
 /* Write one line to the trace file and every subscriber. */
 void trace_line(struct server *s, pid_t pid, const char *fmt, ...)
 {
@@ -97,6 +148,7 @@ void trace_line(struct server *s, pid_t pid, const char *fmt, ...)
 		if (send(s->trace_sub[i], line, n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
 		    errno != EAGAIN) {
 			s->trace_sub[i--] = s->trace_sub[--s->trace_subs];
+			trace_publish(s);
 		}
 	pthread_mutex_unlock(&s->trace_lock);
 }
@@ -125,6 +177,7 @@ int trace_subscribe(struct server *s, int sock)
 		ret = -EBUSY;
 	else
 		s->trace_sub[s->trace_subs++] = sock;
+	trace_publish(s);
 	pthread_mutex_unlock(&s->trace_lock);
 	return ret;
 }
@@ -137,5 +190,6 @@ void trace_unsubscribe(struct server *s, int sock)
 	for (i = 0; i < s->trace_subs; i++)
 		if (s->trace_sub[i] == sock)
 			s->trace_sub[i--] = s->trace_sub[--s->trace_subs];
+	trace_publish(s);
 	pthread_mutex_unlock(&s->trace_lock);
 }

@@ -22,6 +22,24 @@ static int answer(int ret)
 	return ret < 0 ? fail(-ret) : ret;
 }
 
+/*
+ * An answer the shim gives without the server (dead VMs, KVM_RUN before
+ * INIT2, guarded registers): while a trace is watched, it is told too, so
+ * the trace shows every answer the program got.  Failure paths only.
+ */
+static int local_fail(const struct fdi *e, unsigned long req, int err)
+{
+	if (shim_flags && shim_flags[0].tracing) {
+		struct ss_req r = { .op = SS_NOTE, .vm_id = e->vm_id, .a1 = req,
+				    .a2 = (uint64_t)err | (uint64_t)(e->kind == FD_VCPU ?
+					  (uint32_t)e->vcpu : UINT32_MAX) << 32 };
+		struct ss_rep rep;
+
+		shim_call(&r, -1, &rep, NULL);
+	}
+	return fail(err);
+}
+
 static const volatile struct ss_vm_flags *vm_flags(uint32_t id)
 {
 	if (!shim_flags || !id || id >= SS_MAX_VMS)
@@ -304,11 +322,11 @@ static int vcpu_ioctl(int fd, struct fdi *e, unsigned long req, void *arg,
 		      const volatile struct ss_vm_flags *f)
 {
 	if (req == KVM_RUN)
-		return f && f->need_init ? fail(EINVAL) :
+		return f && f->need_init ? local_fail(e, req, EINVAL) :
 					   real_ioctl(fd, req, arg);
 	if (f && f->protected_state && e->vcpu >= 0 && guarded(req) &&
 	    (f->vcpu_protected[e->vcpu / 8] & (1u << (e->vcpu % 8))))
-		return fail(EINVAL);
+		return local_fail(e, req, EINVAL);
 	if (req == KVM_SET_GUEST_DEBUG) {
 		struct kvm_guest_debug dbg;
 		int ret = real_ioctl(fd, req, arg);
@@ -344,11 +362,11 @@ int shim_ioctl(int fd, struct fdi *e, unsigned long req, void *arg)
 	case FD_VM:
 		/* A dead VM (a MOVE source) answers EIO to everything. */
 		if (f && f->dead)
-			return fail(EIO);
+			return local_fail(e, req, EIO);
 		return vm_ioctl(fd, e, req, arg);
 	case FD_VCPU:
 		if (f && f->dead)
-			return fail(EIO);
+			return local_fail(e, req, EIO);
 		return vcpu_ioctl(fd, e, req, arg, f);
 	case FD_SEV:
 		memset(&r, 0, sizeof(r));

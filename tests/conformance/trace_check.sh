@@ -2,7 +2,7 @@
 # The trace of the example client tells the story of the launch.
 # Usage: trace_check.sh SOFTSEV STATE_DIR SEV_EXAMPLE
 set -u
-echo "1..4"
+echo "1..5"
 t=$(mktemp)
 "$1" run --state-dir "$2" --trace="$t" -- "$3" > /dev/null 2>&1
 n=0
@@ -19,4 +19,6 @@ check "KVM_CREATE_VM type=sev -> vm#"
 check "KVM_SEV_LAUNCH_START policy=0x0 owner-session=no handle="
 check "KVM_SEV_LAUNCH_MEASURE len=48 (length query) -> -1 EIO (firmware INVALID_LEN)"
 check "KVM_ENABLE_CAP MOVE_ENC_CONTEXT_FROM (migrate) from vm#1 -> 0"
+# An answer the shim gives alone (the moved-from VM) is in the trace too.
+check "vm#1 KVM_MEMORY_ENCRYPT_OP -> -1 EIO (kvm_vm_dead"
 rm -f "$t"
