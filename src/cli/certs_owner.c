@@ -188,14 +188,27 @@ static int verify_certs(int argc, char **argv)
 	return ret ? 1 : 0;
 }
 
+static const char certs_usage[] =
+	"usage: softsev certs export [--connect SOCKET] DIR\n"
+	"       softsev certs verify [--ark TRUSTED_ARK] DIR\n"
+	"\n"
+	"export  writes the platform's pdh, pek, oca, cek, ask and ark .cert files,\n"
+	"        cert_chain.cert (PEK||OCA||CEK) and base64 forms (inside softsev run,\n"
+	"        or with --connect to a running softsevd)\n"
+	"verify  checks the chain in DIR link by link as a guest owner does; with\n"
+	"        --ark, also that it ends at the ARK you trust\n";
+
 int cmd_certs(int argc, char **argv)
 {
+	if (cli_wants_help(argc, argv)) {
+		fputs(certs_usage, stdout);
+		return 0;
+	}
 	if (argc >= 2 && !strcmp(argv[1], "export"))
 		return export_certs(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "verify"))
 		return verify_certs(argc - 1, argv + 1);
-	fprintf(stderr, "usage: softsev certs export [--connect SOCKET] DIR\n"
-			"       softsev certs verify [--ark TRUSTED_ARK] DIR\n");
+	fputs(certs_usage, stderr);
 	return 2;
 }
 
@@ -481,10 +494,30 @@ static int owner_secret_cmd(int argc, char **argv)
 	return 0;
 }
 
+static const char owner_usage[] =
+	"usage: softsev owner session --pdh FILE --policy P --out DIR\n"
+	"       softsev owner measure --firmware FILE [--kernel K --initrd I --cmdline C]\n"
+	"                             [--vmsa FILE]...\n"
+	"       softsev owner verify --keys owner.keys --measurement FILE --api M.N\n"
+	"                            --build N (--digest HEX | measure's options)\n"
+	"       softsev owner secret --keys owner.keys --measurement FILE\n"
+	"                            --secret FILE --out DIR\n"
+	"\n"
+	"The guest owner's side, with files only and no server:\n"
+	"session  GODH key and TEK/TIK for a platform's PDH: godh.b64, session.b64\n"
+	"         (QEMU dh-cert-file, session-file) and owner.keys (0600)\n"
+	"measure  the expected launch digest of an image (hex)\n"
+	"verify   checks a LAUNCH_MEASURE blob (measurement.b64) with the TIK\n"
+	"secret   secret_header.b64 and secret_payload.b64 for LAUNCH_SECRET\n";
+
 int cmd_owner(int argc, char **argv)
 {
 	uint8_t digest[32];
 
+	if (cli_wants_help(argc, argv)) {
+		fputs(owner_usage, stdout);
+		return 0;
+	}
 	if (argc >= 2 && !strcmp(argv[1], "session"))
 		return owner_session_cmd(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "measure"))
@@ -493,13 +526,6 @@ int cmd_owner(int argc, char **argv)
 		return owner_verify_cmd(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "secret"))
 		return owner_secret_cmd(argc - 1, argv + 1);
-	fprintf(stderr,
-		"usage: softsev owner session --pdh FILE --policy P --out DIR\n"
-		"       softsev owner measure --firmware FILE [--kernel K --initrd I --cmdline C]\n"
-		"                             [--vmsa FILE]...\n"
-		"       softsev owner verify --keys owner.keys --measurement FILE --api M.N\n"
-		"                            --build N (--digest HEX | measure's options)\n"
-		"       softsev owner secret --keys owner.keys --measurement FILE\n"
-		"                            --secret FILE --out DIR\n");
+	fputs(owner_usage, stderr);
 	return 2;
 }

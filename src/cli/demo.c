@@ -375,6 +375,16 @@ static int run_demo(struct demo *d)
 	return 0;
 }
 
+static const char demo_usage[] =
+	"usage: softsev demo [--json] [--legacy-init] [--keep DIR]\n"
+	"An attested SEV launch, a mirror-VM migration helper and two migrations\n"
+	"of a running guest, on the real /dev/kvm; exit status 0 only if every\n"
+	"check held.\n"
+	"  --json         one JSON object per step (JSON Lines)\n"
+	"  --legacy-init  KVM_SEV_INIT on DEFAULT-type VMs instead of\n"
+	"                 KVM_SEV_INIT2 on SEV-type VMs\n"
+	"  --keep DIR     exchange the parties' files in DIR and leave them there\n";
+
 int cmd_demo(int argc, char **argv)
 {
 	static const char *const vmm[] = { "softsev-demo-vmm",
@@ -386,6 +396,10 @@ int cmd_demo(int argc, char **argv)
 	ssize_t n;
 	int ret;
 
+	if (cli_wants_help(argc, argv)) {
+		fputs(demo_usage, stdout);
+		return 0;
+	}
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
 			d.o.json = true;
@@ -403,13 +417,7 @@ int cmd_demo(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--keep") && i + 1 < argc) {
 			keep = argv[++i];
 		} else {
-			fprintf(stderr,
-				"usage: softsev demo [--json] [--legacy-init] [--keep DIR]\n"
-				"  --json         one JSON object per step (JSON Lines)\n"
-				"  --legacy-init  KVM_SEV_INIT on DEFAULT-type VMs instead of\n"
-				"                 KVM_SEV_INIT2 on SEV-type VMs\n"
-				"  --keep DIR     exchange the parties' files in DIR and leave\n"
-				"                 them there\n");
+			fputs(demo_usage, stderr);
 			return 2;
 		}
 	}

@@ -56,6 +56,14 @@ static void usage(FILE *f)
 		"  -h, --help         this text\n");
 }
 
+bool cli_wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return true;
+	return false;
+}
+
 /* Next to this binary, in the build tree, or installed. */
 int cli_find_sibling(const char *const *cands, char *out, size_t len)
 {

@@ -217,6 +217,12 @@ int cmd_trace(int argc, char **argv)
 	ssize_t n;
 	int s;
 
+	if (cli_wants_help(argc, argv)) {
+		printf("usage: softsev trace [--connect SOCKET]\n"
+		       "Follows a running softsev machine: one decoded line per "
+		       "SEV operation.\n");
+		return 0;
+	}
 	if (argc == 3 && !strcmp(argv[1], "--connect"))
 		sock = argv[2];
 	else if (argc != 1) {

@@ -27,7 +27,7 @@ wait_file() {
 	[ -f "$1" ]
 }
 
-echo "1..19"
+echo "1..20"
 # Host: publish the platform's certificates.
 "$softsev" run --state-dir "$state" -- "$softsev" certs export "$t/host" \
 	>/dev/null
@@ -137,3 +137,8 @@ cp "$vectors/naples-ask.cert" "$t/rome/ask.cert"
 "$softsev" certs verify "$t/rome" >"$t/mixed.log"
 [ $? = 1 ] && grep -q '^CEK signed by ASK .*FAIL' "$t/mixed.log"
 check $? "a Rome CEK does not verify under Naples' ASK"
+
+"$softsev" owner --help | grep -q '^usage: softsev owner session' &&
+	"$softsev" certs --help | grep -q '^usage: softsev certs export' &&
+	! "$softsev" owner frobnicate 2>/dev/null
+check $? "--help prints usage and succeeds; a wrong subcommand fails"
