@@ -46,12 +46,19 @@ static void dpath(char *out, const struct demo *d, const char *name)
 		out[0] = 0;
 }
 
-/* argv[0] with the rest; returns the pid (wait: its exit status). */
-static pid_t spawn(char *const argv[], bool wait, int *status)
+/*
+ * argv[0] with the rest; returns the pid (wait: its exit status).  quiet:
+ * its stdout goes to /dev/null, so only the demo's lines are on ours.
+ */
+static pid_t spawn(char *const argv[], bool wait, int *status, bool quiet)
 {
 	pid_t pid = fork();
 
 	if (pid == 0) {
+		int null = quiet ? open("/dev/null", O_WRONLY | O_CLOEXEC) : -1;
+
+		if (null >= 0)
+			dup2(null, 1);
 		execv(argv[0], argv);
 		fprintf(stderr, "softsev demo: %s: %s\n", argv[0],
 			strerror(errno));
@@ -108,7 +115,7 @@ static bool platforms(struct demo *d)
 	{
 		char *argv[] = { d->vmm, "image", img, NULL };
 
-		if (spawn(argv, true, &st), st)
+		if (spawn(argv, true, &st, false), st)
 			return fail(d, 1, "building the guest image");
 	}
 	for (int i = 0; i < 2; i++) {
@@ -116,14 +123,8 @@ static bool platforms(struct demo *d)
 				 "--state-dir", i ? sb : sa, "--", d->self,
 				 "certs", "export", i ? hb : ha, NULL };
 		char p[PATH_MAX];
-		int fd = open("/dev/null", O_WRONLY), out = dup(1);
 
-		/* Only this demo's lines on stdout. */
-		dup2(fd, 1);
-		spawn(argv, true, &st);
-		dup2(out, 1);
-		close(fd);
-		close(out);
+		spawn(argv, true, &st, true);
 		dpath(p, d, i ? "hostB/pdh.cert" : "hostA/pdh.cert");
 		if (st || owner_read_blob(p, (uint8_t *)&pdh, sizeof(pdh)))
 			return fail(d, 1, "exporting a platform's "
@@ -134,9 +135,9 @@ static bool platforms(struct demo *d)
 			return fail(d, 1, "copying A's root to B");
 	}
 	snprintf(what, sizeof(what), "two software AMD EPYC (Genoa) platforms "
-		 "with their own chips and keys under one root (ARK): A's PDH %02x%02x%02x%02x…, B's "
-		 "%02x%02x%02x%02x…; a 32 KiB guest image (32-bit code, data "
-		 "pages)", pa[0], pa[1], pa[2], pa[3], pb[0], pb[1], pb[2],
+		 "with their own chips and keys under one root (ARK): A's PDH "
+		 "%02x%02x%02x%02x…, B's %02x%02x%02x%02x…; a 32 KiB guest "
+		 "image (32-bit code, data pages)", pa[0], pa[1], pa[2], pa[3], pb[0], pb[1], pb[2],
 		 pb[3]);
 	demo_step(&d->o, 1, memcmp(pa, pb, 32) != 0, what,
 		  "each platform's keys live in its own firmware; the demo "
@@ -325,7 +326,7 @@ static pid_t start_vmm(struct demo *d, const char *role, const char *state,
 	if (d->legacy)
 		argv[n++] = "--legacy-init";
 	argv[n] = NULL;
-	return spawn(argv, false, NULL);
+	return spawn(argv, false, NULL, false);
 }
 
 static int rm_entry(const char *p, const struct stat *sb, int flag,
