@@ -2,6 +2,8 @@
 /* Platform commands and identity (firmware spec §5, §9.1–§9.13, §12.2). */
 #include "psp_fixture.h"
 
+#include <sys/wait.h>
+
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
@@ -487,46 +489,71 @@ struct racer {
 	int ret;
 };
 
-static void *race_create(void *arg)
+static void race_create(struct racer *r)
 {
-	struct racer *r = arg;
 	struct psp_config cfg;
 
 	psp_config_default(&cfg);
 	cfg.rsa_bits = 2048;
 	cfg.state_dir = r->dir;
 	r->ret = psp_create(&cfg, &r->psp, NULL, 0);
-	return NULL;
 }
 
-/* Two platforms starting on one new directory agree on one identity. */
+/*
+ * One platform started in a child: its chip id (GET_ID) comes back over
+ * the pipe, or nothing if it failed.
+ */
+static pid_t start_platform(const char *dir, int *rd)
+{
+	int p[2];
+	pid_t pid;
+
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	if (pid == 0) {
+		struct racer r = { .dir = dir };
+		uint8_t id[64] __attribute__((aligned(8)));
+		struct psp_addr_len b = { (uintptr_t)id, 64 };
+
+		close(p[0]);
+		race_create(&r);
+		if (!r.ret && !fx_cmd(r.psp, PSP_CMD_GET_ID, &b) &&
+		    write(p[1], id, sizeof(id)) == sizeof(id))
+			_exit(0);
+		_exit(1);
+	}
+	close(p[1]);
+	*rd = p[0];
+	return pid;
+}
+
+/*
+ * Two platforms (two softsevd processes) starting on one new directory
+ * agree on one identity.
+ */
 static void test_concurrent_first_start(void **state)
 {
-	struct racer r[2];
-	pthread_t t[2];
+	uint8_t id[2][64];
 	char dir[256];
-	uint8_t id[2][64] __attribute__((aligned(8)));
-	int i;
+	struct racer r = { 0 };
+	pid_t pid[2];
+	int rd[2], st, i;
 
 	fx_mkdtemp(dir, sizeof(dir));
+	for (i = 0; i < 2; i++)
+		pid[i] = start_platform(dir, &rd[i]);
 	for (i = 0; i < 2; i++) {
-		r[i].dir = dir;
-		pthread_create(&t[i], NULL, race_create, &r[i]);
-	}
-	for (i = 0; i < 2; i++) {
-		struct psp_addr_len b = { (uintptr_t)id[i], 64 };
-
-		pthread_join(t[i], NULL);
-		assert_int_equal(r[i].ret, 0);
-		assert_int_equal(fx_cmd(r[i].psp, PSP_CMD_GET_ID, &b), 0);
+		assert_int_equal(read(rd[i], id[i], 64), 64);
+		close(rd[i]);
+		assert_int_equal(waitpid(pid[i], &st, 0), pid[i]);
+		assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	}
 	assert_memory_equal(id[0], id[1], 64);
-	for (i = 0; i < 2; i++)
-		psp_destroy(r[i].psp);
 	/* And a third start reads what they wrote. */
-	race_create(&r[0]);
-	assert_int_equal(r[0].ret, 0);
-	psp_destroy(r[0].psp);
+	r.dir = dir;
+	race_create(&r);
+	assert_int_equal(r.ret, 0);
+	psp_destroy(r.psp);
 	fx_rmtree(dir);
 }
 
