@@ -388,25 +388,27 @@ static int parse_api(const char *s, uint8_t *maj, uint8_t *min)
 	return 0;
 }
 
+/* The value after "--name" among the arguments, or NULL. */
+static const char *opt_value(int argc, char **argv, const char *name)
+{
+	for (int i = 1; i + 1 < argc; i++)
+		if (!strcmp(argv[i], name))
+			return argv[i + 1];
+	return NULL;
+}
+
 static int owner_verify_cmd(int argc, char **argv)
 {
-	const char *keys_path = NULL, *mpath = NULL, *api = NULL, *bs = NULL;
+	const char *keys_path = opt_value(argc, argv, "--keys");
+	const char *mpath = opt_value(argc, argv, "--measurement");
+	const char *api = opt_value(argc, argv, "--api");
+	const char *bs = opt_value(argc, argv, "--build");
 	uint8_t digest[32], measurement[48], maj, min;
 	unsigned long build = 0;
 	char *end = NULL;
 	struct owner_keys k;
-	int i, ret;
+	int ret;
 
-	for (i = 1; i + 1 < argc; i++) {
-		if (!strcmp(argv[i], "--keys"))
-			keys_path = argv[++i];
-		else if (!strcmp(argv[i], "--measurement"))
-			mpath = argv[++i];
-		else if (!strcmp(argv[i], "--api"))
-			api = argv[++i];
-		else if (!strcmp(argv[i], "--build"))
-			bs = argv[++i];
-	}
 	/* The platform's version is bound into MEASURE: no default. */
 	if (bs)
 		build = strtoul(bs, &end, 0);
@@ -444,24 +446,17 @@ static int owner_verify_cmd(int argc, char **argv)
 
 static int owner_secret_cmd(int argc, char **argv)
 {
-	const char *keys_path = NULL, *mpath = NULL, *spath = NULL, *out = NULL;
+	const char *keys_path = opt_value(argc, argv, "--keys");
+	const char *mpath = opt_value(argc, argv, "--measurement");
+	const char *spath = opt_value(argc, argv, "--secret");
+	const char *out = opt_value(argc, argv, "--out");
 	uint8_t measurement[48], *secret, trans[SEV_SECRET_MAX];
 	struct sev_packet_hdr hdr;
 	struct owner_keys k;
 	size_t len, tlen;
 	char path[4096];
-	int i, ret;
+	int ret;
 
-	for (i = 1; i + 1 < argc; i++) {
-		if (!strcmp(argv[i], "--keys"))
-			keys_path = argv[++i];
-		else if (!strcmp(argv[i], "--measurement"))
-			mpath = argv[++i];
-		else if (!strcmp(argv[i], "--secret"))
-			spath = argv[++i];
-		else if (!strcmp(argv[i], "--out"))
-			out = argv[++i];
-	}
 	if (!keys_path || !mpath || !spath || !out) {
 		fprintf(stderr, "usage: softsev owner secret --keys owner.keys "
 				"--measurement FILE --secret FILE --out DIR\n");
