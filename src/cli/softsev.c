@@ -34,7 +34,8 @@ static void usage(FILE *f)
 		"Runs CMD so that it sees an AMD SEV/SEV-ES host: /dev/sev, KVM's\n"
 		"SEV ioctls, the SEV VM types, mirror VMs and intra-host migration,\n"
 		"answered by a software Secure Processor.  Everything else goes to\n"
-		"the real /dev/kvm.  The exit status is CMD's.\n"
+		"the host's /dev/kvm, or to softsev's emulated KVM where there is\n"
+		"none.  The exit status is CMD's.\n"
 		"\n"
 		"options:\n"
 		"  --connect SOCKET   use a running softsevd instead of a private one\n"
@@ -50,6 +51,10 @@ static void usage(FILE *f)
 		"  --cgroup NAME      run CMD in misc cgroup NAME (SOFTSEV_CGROUP)\n"
 		"  --cgroup-max NAME:sev=N,sev_es=M\n"
 		"                     limits of a misc cgroup (misc.max)\n"
+		"  --kvm=auto|host|emulated\n"
+		"                     the KVM CMD gets: the host's /dev/kvm, softsev's\n"
+		"                     emulated one (vkvm, on Unicorn), or the host's\n"
+		"                     when it opens (auto, the default; SOFTSEV_KVM)\n"
 		"  --state-dir DIR    platform identity (default: $SOFTSEV_STATE_DIR,\n"
 		"                     else ~/.local/state/softsev; /var/lib/softsev\n"
 		"                     for root)\n"
@@ -233,6 +238,7 @@ static int cmd_run(int argc, char **argv)
 		{ "trace", optional_argument, 0, 't' },
 		{ "cgroup", required_argument, 0, 'g' },
 		{ "cgroup-max", required_argument, 0, 'x' },
+		{ "kvm", required_argument, 0, 'k' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -278,6 +284,21 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case 'x':
 			pass("--cgroup", optarg);
+			break;
+		case 'k':
+			if (strcmp(optarg, "auto") && strcmp(optarg, "host") &&
+			    strcmp(optarg, "emulated")) {
+				fprintf(stderr, "softsev: --kvm takes auto, host "
+						"or emulated, not '%s'\n", optarg);
+				return 2;
+			}
+			if (!strcmp(optarg, "host") && access("/dev/kvm", R_OK | W_OK)) {
+				fprintf(stderr, "softsev: --kvm=host: /dev/kvm: %s; "
+						"use --kvm=emulated (or auto) on a "
+						"machine without KVM\n", strerror(errno));
+				return 1;
+			}
+			setenv(SS_ENV_KVM, optarg, 1);
 			break;
 		case 'h':
 			usage(stdout);

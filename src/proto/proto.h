@@ -83,6 +83,7 @@ struct ss_vm_flags {
 #define SS_ENV_SOCKET "SOFTSEV_SOCKET"
 #define SS_ENV_SEV_PATH "SOFTSEV_SEV_PATH"
 #define SS_ENV_CGROUP "SOFTSEV_CGROUP" /* the misc cgroup a process is in */
+#define SS_ENV_KVM "SOFTSEV_KVM" /* auto, host or emulated */
 #define SS_CG_NAME_MAX 64
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "kvm_compat.h"
 #include "shim.h"
+#include "vkvm.h"
 
 static int fail(int err)
 {
@@ -20,6 +21,18 @@ static int fail(int err)
 static int answer(int ret)
 {
 	return ret < 0 ? fail(-ret) : ret;
+}
+
+int kvm_call(int fd, const struct fdi *e, unsigned long req, void *arg)
+{
+	if (e && e->emu)
+		return answer((int)vkvm_ioctl(fd, req, arg));
+	return real_ioctl(fd, req, arg);
+}
+
+int shim_kvm_ioctl(int fd, unsigned long req, void *arg)
+{
+	return kvm_call(fd, fdt_get(fd), req, arg);
 }
 
 /*
@@ -67,7 +80,7 @@ static int check_extension(long cap, int real)
  * C-bit, one reduced physical-address bit, ASID counts) and make sure the
  * extended range reaches it (§8 of the firmware spec).
  */
-static int supported_cpuid(int fd, struct kvm_cpuid2 *user)
+static int supported_cpuid(int fd, struct fdi *e, struct kvm_cpuid2 *user)
 {
 	const struct ss_rep *h = shim_host();
 	struct kvm_cpuid2 hdr, *c;
@@ -76,7 +89,7 @@ static int supported_cpuid(int fd, struct kvm_cpuid2 *user)
 
 	if (shim_copy_in(&hdr, user, sizeof(hdr)))
 		return fail(EFAULT);
-	ret = real_ioctl(fd, KVM_GET_SUPPORTED_CPUID, user);
+	ret = kvm_call(fd, e, KVM_GET_SUPPORTED_CPUID, user);
 	if (ret || !h)
 		return ret;
 	max = hdr.nent;
@@ -111,7 +124,8 @@ static int supported_cpuid(int fd, struct kvm_cpuid2 *user)
 	return 0;
 }
 
-static int device_attr(int fd, unsigned long req, struct kvm_device_attr *ua)
+static int device_attr(int fd, struct fdi *e, unsigned long req,
+		       struct kvm_device_attr *ua)
 {
 	struct ss_req r = { .op = SS_DEVICE_ATTR };
 	struct kvm_device_attr a;
@@ -121,7 +135,7 @@ static int device_attr(int fd, unsigned long req, struct kvm_device_attr *ua)
 	if (shim_copy_in(&a, ua, sizeof(a)))
 		return fail(EFAULT);
 	if (a.group != KVM_X86_GRP_SEV)
-		return real_ioctl(fd, req, ua);
+		return kvm_call(fd, e, req, ua);
 	r.a1 = a.group;
 	r.a2 = a.attr;
 	ret = shim_call(&r, -1, &rep, NULL);
@@ -133,7 +147,7 @@ static int device_attr(int fd, unsigned long req, struct kvm_device_attr *ua)
 	return 0;
 }
 
-static int create_vm(int fd, unsigned long type)
+static int create_vm(int fd, struct fdi *k, unsigned long type)
 {
 	const struct ss_rep *h = shim_host();
 	struct ss_req r = { .op = SS_VM_CREATE, .a1 = type };
@@ -143,15 +157,18 @@ static int create_vm(int fd, unsigned long type)
 	int vmfd, ret;
 
 	if (!h)
-		return real_ioctl(fd, KVM_CREATE_VM, type);
+		return kvm_call(fd, k, KVM_CREATE_VM, (void *)type);
 	if (sev_type && !(h->vm_types & (1u << type)))
 		return fail(EINVAL);
 	/* The real KVM runs every VM as a plain one. */
-	vmfd = real_ioctl(fd, KVM_CREATE_VM, sev_type ? 0ul : type);
+	vmfd = kvm_call(fd, k, KVM_CREATE_VM, (void *)(sev_type ? 0ul : type));
 	if (vmfd < 0)
 		return vmfd;
+	e.emu = k->emu;
 	ret = shim_call(&r, vmfd, &rep, NULL);
 	if (ret) {
+		if (e.emu)
+			vkvm_close(vmfd);
 		real_close(vmfd);
 		return fail(ret < 0 ? -ret : EIO);
 	}
@@ -163,20 +180,22 @@ static int create_vm(int fd, unsigned long type)
 static int create_vcpu(int fd, struct fdi *vm, unsigned long id)
 {
 	struct ss_req r = { .op = SS_VCPU_BEGIN, .vm_id = vm->vm_id };
-	struct fdi e = { .kind = FD_VCPU, .vm_id = vm->vm_id };
+	struct fdi e = { .kind = FD_VCPU, .vm_id = vm->vm_id, .emu = vm->emu };
 	struct ss_rep rep;
 	int ret, vfd;
 
 	ret = shim_call(&r, -1, &rep, NULL);
 	if (ret)
 		return answer(ret);
-	vfd = real_ioctl(fd, KVM_CREATE_VCPU, id);
+	vfd = kvm_call(fd, vm, KVM_CREATE_VCPU, (void *)id);
 	r.op = SS_VCPU_END;
 	r.a1 = vfd >= 0;
 	ret = shim_call(&r, -1, &rep, NULL);
 	if (vfd < 0)
 		return vfd;
 	if (ret) {
+		if (e.emu)
+			vkvm_close(vfd);
 		real_close(vfd);
 		return answer(ret);
 	}
@@ -263,7 +282,7 @@ static int enable_cap(int fd, struct fdi *vm, void *arg)
 	if (!shim_copy_in(&cap, arg, sizeof(cap))) {
 		if (cap.cap != KVM_CAP_VM_COPY_ENC_CONTEXT_FROM &&
 		    cap.cap != KVM_CAP_VM_MOVE_ENC_CONTEXT_FROM)
-			return real_ioctl(fd, KVM_ENABLE_CAP, arg);
+			return kvm_call(fd, vm, KVM_ENABLE_CAP, arg);
 		/* Q3: the kernel looks at the low 32 bits only. */
 		src = (int)(uint32_t)cap.args[0];
 		if (fcntl(src, F_GETFD) < 0)
@@ -291,10 +310,9 @@ static int vm_ioctl(int fd, struct fdi *e, unsigned long req, void *arg)
 	case KVM_ENABLE_CAP:
 		return enable_cap(fd, e, arg);
 	case KVM_CHECK_EXTENSION:
-		return check_extension((long)arg,
-				       real_ioctl(fd, req, arg));
+		return check_extension((long)arg, kvm_call(fd, e, req, arg));
 	}
-	return real_ioctl(fd, req, arg);
+	return kvm_call(fd, e, req, arg);
 }
 
 /* Register state of a protected SEV-ES vCPU is off limits (EINVAL). */
@@ -323,19 +341,19 @@ static int vcpu_ioctl(int fd, struct fdi *e, unsigned long req, void *arg,
 {
 	if (req == KVM_RUN)
 		return f && f->need_init ? local_fail(e, req, EINVAL) :
-					   real_ioctl(fd, req, arg);
+					   kvm_call(fd, e, req, arg);
 	if (f && f->protected_state && e->vcpu >= 0 && guarded(req) &&
 	    (f->vcpu_protected[e->vcpu / 8] & (1u << (e->vcpu % 8))))
 		return local_fail(e, req, EINVAL);
 	if (req == KVM_SET_GUEST_DEBUG) {
 		struct kvm_guest_debug dbg;
-		int ret = real_ioctl(fd, req, arg);
+		int ret = kvm_call(fd, e, req, arg);
 
 		if (!ret && !shim_copy_in(&dbg, arg, sizeof(dbg)))
 			e->guest_debug = !!(dbg.control & KVM_GUESTDBG_ENABLE);
 		return ret;
 	}
-	return real_ioctl(fd, req, arg);
+	return kvm_call(fd, e, req, arg);
 }
 
 int shim_ioctl(int fd, struct fdi *e, unsigned long req, void *arg)
@@ -348,17 +366,17 @@ int shim_ioctl(int fd, struct fdi *e, unsigned long req, void *arg)
 	case FD_KVM:
 		switch (req) {
 		case KVM_CREATE_VM:
-			return create_vm(fd, (unsigned long)arg);
+			return create_vm(fd, e, (unsigned long)arg);
 		case KVM_CHECK_EXTENSION:
 			return check_extension((long)arg,
-					       real_ioctl(fd, req, arg));
+					       kvm_call(fd, e, req, arg));
 		case KVM_GET_SUPPORTED_CPUID:
-			return supported_cpuid(fd, arg);
+			return supported_cpuid(fd, e, arg);
 		case KVM_GET_DEVICE_ATTR:
 		case KVM_HAS_DEVICE_ATTR:
-			return device_attr(fd, req, arg);
+			return device_attr(fd, e, req, arg);
 		}
-		return real_ioctl(fd, req, arg);
+		return kvm_call(fd, e, req, arg);
 	case FD_VM:
 		/* A dead VM (a MOVE source) answers EIO to everything. */
 		if (f && f->dead)
@@ -376,5 +394,5 @@ int shim_ioctl(int fd, struct fdi *e, unsigned long req, void *arg)
 		r.a2 = e->writable;
 		return answer(shim_call(&r, -1, &rep, NULL));
 	}
-	return real_ioctl(fd, req, arg);
+	return kvm_call(fd, e, req, arg);
 }

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "shim.h"
+#include "vkvm.h"
 
 int (*real_ioctl)(int, unsigned long, ...);
 int (*real_close)(int);
@@ -41,6 +42,8 @@ static int (*real_fcntl)(int, int, ...);
 static ssize_t (*real_recvmsg)(int, struct msghdr *, int);
 
 static bool active;
+/* Which KVM /dev/kvm opens: 0 auto, 1 the host's, 2 vkvm. */
+static int kvm_backend;
 static char *sock_path, *sev_path, *cgroup_name;
 static uint64_t token[2];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -302,7 +305,8 @@ static void adopt_vm(int fd)
 {
 	struct ss_req req = { .op = SS_VM_ADOPT };
 	struct ss_rep rep;
-	struct fdi e = { .kind = FD_VM };
+	struct fdi *old = fdt_get(fd);
+	struct fdi e = { .kind = FD_VM, .emu = old ? old->emu : 0 };
 
 	if (shim_call(&req, fd, &rep, NULL))
 		return;
@@ -321,6 +325,20 @@ static void classify(int fd)
 	if (n <= 0)
 		return;
 	target[n] = 0;
+	if (!strncmp(target, "/memfd:kvm", 10)) {
+		enum vkvm_kind k = vkvm_adopt(fd);
+		struct fdi e = { .emu = 1, .vcpu = -1 };
+
+		if (k == VKVM_VM) {
+			e.kind = FD_VM;
+			fdt_set(fd, &e);
+			adopt_vm(fd);
+		} else if (k) {
+			e.kind = k == VKVM_SYS ? FD_KVM : FD_VCPU;
+			fdt_set(fd, &e);
+		}
+		return;
+	}
 	if (!strcmp(target, "anon_inode:kvm-vm")) {
 		adopt_vm(fd);
 	} else if (!strncmp(target, "anon_inode:kvm-vcpu", 19)) {
@@ -396,6 +414,10 @@ __attribute__((constructor)) static void shim_init(void)
 	RESOLVE(dup3);
 	RESOLVE(fcntl);
 	RESOLVE(recvmsg);
+	if (getenv(SS_ENV_KVM) && !strcmp(getenv(SS_ENV_KVM), "host"))
+		kvm_backend = 1;
+	else if (getenv(SS_ENV_KVM) && !strcmp(getenv(SS_ENV_KVM), "emulated"))
+		kvm_backend = 2;
 	sock_path = getenv(SS_ENV_SOCKET);
 	sev_path = getenv(SS_ENV_SEV_PATH);
 	if (!sock_path || !sev_path)
@@ -440,6 +462,39 @@ static const char *redirect(const char *path)
 	return path;
 }
 
+static bool is_dev_kvm(const char *path)
+{
+	return active && path && !strcmp(path, "/dev/kvm");
+}
+
+/*
+ * open("/dev/kvm"): the host's when the backend is "host", or "auto" and
+ * it opens; vkvm's otherwise.
+ */
+static int open_kvm(int real_fd, int flags)
+{
+	struct fdi e = { .kind = FD_KVM, .emu = 1 };
+	int fd, err = errno;
+
+	/* auto: only the real device counts (not a stray file there) */
+	if (kvm_backend == 1 || (kvm_backend == 0 && real_fd >= 0 &&
+				 is_kvm_dev(real_fd)))
+		return track_open(real_fd, "/dev/kvm", flags);
+	if (real_fd >= 0)
+		real_close(real_fd);
+	if ((flags & O_ACCMODE) == O_WRONLY || (flags & (O_CREAT | O_DIRECTORY))) {
+		errno = (flags & O_DIRECTORY) ? ENOTDIR : err ? err : EACCES;
+		return -1;
+	}
+	fd = vkvm_open(flags);
+	if (fd < 0) {
+		errno = -fd;
+		return -1;
+	}
+	fdt_set(fd, &e);
+	return fd;
+}
+
 static mode_t open_mode(int flags, va_list ap)
 {
 	return (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, mode_t) : 0;
@@ -455,6 +510,9 @@ int open(const char *path, int flags, ...)
 	va_end(ap);
 	if (!real_open)
 		RESOLVE(open);
+	if (is_dev_kvm(path) && kvm_backend != 1)
+		return open_kvm(kvm_backend == 2 ? -1 :
+				real_open(path, flags, mode), flags);
 	return track_open(real_open(redirect(path), flags, mode), path, flags);
 }
 
@@ -471,6 +529,9 @@ int openat(int dirfd, const char *path, int flags, ...)
 	va_end(ap);
 	if (!real_openat)
 		RESOLVE(openat);
+	if (is_dev_kvm(path) && kvm_backend != 1)
+		return open_kvm(kvm_backend == 2 ? -1 :
+				real_openat(dirfd, path, flags, mode), flags);
 	return track_open(real_openat(dirfd, redirect(path), flags, mode),
 			  path, flags);
 }
@@ -507,6 +568,8 @@ static void forget(int fd)
 	req.vm_id = e->vm_id;
 	if (e->kind == FD_VM)
 		shim_call(&req, -1, &rep, NULL);
+	if (e->emu)
+		vkvm_close(fd);
 	fdt_clear(fd);
 }
 
@@ -532,6 +595,8 @@ static int duplicated(int oldfd, int newfd)
 	if (newfd < 0 || !e)
 		return newfd;
 	copy = *e;
+	if (copy.emu)
+		vkvm_dup(oldfd, newfd);
 	if (copy.kind == FD_VM) {
 		struct ss_req req = { .op = SS_VM_ADOPT };
 		struct ss_rep rep;
@@ -642,3 +707,89 @@ int ioctl(int fd, unsigned long req, ...)
 		return real_ioctl(fd, req, arg);
 	return shim_ioctl(fd, e, req, arg);
 }
+
+/* --- /dev/kvm as the emulated backend shows it --- */
+
+static bool kvm_real_stat(struct stat *st)
+{
+	static int (*real_stat)(const char *, struct stat *);
+
+	if (!real_stat)
+		real_stat = dlsym(RTLD_NEXT, "stat");
+	return real_stat("/dev/kvm", st) == 0;
+}
+
+/* Whether /dev/kvm is vkvm's here: emulated, or auto without a host one. */
+static bool kvm_is_emulated(void)
+{
+	static int (*real_access)(const char *, int);
+
+	if (kvm_backend != 0)
+		return kvm_backend == 2;
+	struct stat st;
+
+	if (!real_access)
+		real_access = dlsym(RTLD_NEXT, "access");
+	return real_access("/dev/kvm", R_OK | W_OK) != 0 ||
+	       !kvm_real_stat(&st) || !S_ISCHR(st.st_mode);
+}
+
+/* The character device 10:232, as on a KVM host (crw-rw---- root:kvm). */
+static void kvm_stat(struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_mode = S_IFCHR | 0660;
+	st->st_rdev = makedev(10, 232);
+	st->st_nlink = 1;
+	st->st_blksize = 4096;
+}
+
+int access(const char *path, int mode)
+{
+	static int (*real)(const char *, int);
+
+	if (is_dev_kvm(path) && kvm_is_emulated())
+		return 0;
+	if (!real)
+		real = dlsym(RTLD_NEXT, "access");
+	return real(path, mode);
+}
+
+int faccessat(int dirfd, const char *path, int mode, int flags)
+{
+	static int (*real)(int, const char *, int, int);
+
+	if (is_dev_kvm(path) && kvm_is_emulated())
+		return 0;
+	if (!real)
+		real = dlsym(RTLD_NEXT, "faccessat");
+	return real(dirfd, path, mode, flags);
+}
+
+int stat(const char *path, struct stat *st)
+{
+	static int (*real)(const char *, struct stat *);
+
+	if (is_dev_kvm(path) && kvm_is_emulated()) {
+		kvm_stat(st);
+		return 0;
+	}
+	if (!real)
+		real = dlsym(RTLD_NEXT, "stat");
+	return real(path, st);
+}
+
+
+int lstat(const char *path, struct stat *st)
+{
+	static int (*real)(const char *, struct stat *);
+
+	if (is_dev_kvm(path) && kvm_is_emulated()) {
+		kvm_stat(st);
+		return 0;
+	}
+	if (!real)
+		real = dlsym(RTLD_NEXT, "lstat");
+	return real(path, st);
+}
+

@@ -14,6 +14,7 @@ struct fdi {
 	uint8_t kind;
 	uint8_t writable; /* FD_SEV: opened for writing */
 	uint8_t guest_debug; /* FD_VCPU: KVM_SET_GUEST_DEBUG enabled it */
+	uint8_t emu; /* FD_KVM/VM/VCPU: a vkvm file, not the kernel's */
 	uint32_t vm_id; /* FD_VM, FD_VCPU (0: unknown VM) */
 	int32_t vcpu; /* FD_VCPU: index */
 };
@@ -33,6 +34,11 @@ int shim_call(const struct ss_req *req, int send_fd, struct ss_rep *rep,
 	      int *recv_fd);
 const struct ss_rep *shim_host(void); /* HELLO's host information */
 extern const volatile struct ss_vm_flags *shim_flags;
+
+/* The KVM backend of a tracked fd: vkvm's or the kernel's. */
+int kvm_call(int fd, const struct fdi *e, unsigned long req, void *arg);
+/* kvm_call() for an fd looked up in the table. */
+int shim_kvm_ioctl(int fd, unsigned long req, void *arg);
 
 /* kvm.c */
 int shim_ioctl(int fd, struct fdi *e, unsigned long req, void *arg);

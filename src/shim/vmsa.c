@@ -73,7 +73,7 @@ static void msrs(int fd, uint8_t *p)
 	m.hdr.nmsrs = 9;
 	for (i = 0; i < 9; i++)
 		m.hdr.entries[i].index = map[i].index;
-	n = (unsigned int)real_ioctl(fd, KVM_GET_MSRS, &m);
+	n = (unsigned int)shim_kvm_ioctl(fd, KVM_GET_MSRS, &m);
 	for (i = 0; i < n && i < 9; i++)
 		put64(p, map[i].off, m.hdr.entries[i].data);
 }
@@ -89,9 +89,9 @@ int shim_build_vmsa(int fd, bool guest_debug, bool with_fpu, uint8_t *p)
 
 	if (guest_debug)
 		return -EINVAL;
-	if (real_ioctl(fd, KVM_GET_REGS, &r) ||
-	    real_ioctl(fd, KVM_GET_SREGS, &s) ||
-	    real_ioctl(fd, KVM_GET_DEBUGREGS, &d))
+	if (shim_kvm_ioctl(fd, KVM_GET_REGS, &r) ||
+	    shim_kvm_ioctl(fd, KVM_GET_SREGS, &s) ||
+	    shim_kvm_ioctl(fd, KVM_GET_DEBUGREGS, &d))
 		return -EINVAL;
 	if (d.dr7 & ~DR7_FIXED_1)
 		return -EINVAL;
@@ -133,11 +133,11 @@ int shim_build_vmsa(int fd, bool guest_debug, bool with_fpu, uint8_t *p)
 	put64(p, 0x368, r.r13);
 	put64(p, 0x370, r.r14);
 	put64(p, 0x378, r.r15);
-	if (!real_ioctl(fd, KVM_GET_XCRS, &x))
+	if (!shim_kvm_ioctl(fd, KVM_GET_XCRS, &x))
 		for (i = 0; i < x.nr_xcrs; i++)
 			if (x.xcrs[i].xcr == 0)
 				put64(p, 0x3E8, x.xcrs[i].value);
-	if (with_fpu && !real_ioctl(fd, KVM_GET_FPU, &f)) {
+	if (with_fpu && !shim_kvm_ioctl(fd, KVM_GET_FPU, &f)) {
 		memcpy(p + 0x408, &f.mxcsr, 4);
 		memcpy(p + 0x410, &f.fcw, 2);
 		memcpy(p + 0x40E, &f.fsw, 2);

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Finding the instruction a hook was called for.  The engine writes RIP
+ * back only when a chain of translated blocks ends, so a port or MMIO
+ * hook cannot read it; the block hook tells where the running block
+ * began, and Capstone decodes from there.  Blocks are straight-line code:
+ * the n-th port access is the n-th port instruction, and an MMIO access
+ * belongs to the first instruction whose memory operand, computed from
+ * the registers (which the engine keeps exact at every access), is there.
+ */
+#include <errno.h>
+#include <capstone/capstone.h>
+
+#include "vkvm_internal.h"
+
+static bool is_io(unsigned int id)
+{
+	switch (id) {
+	case X86_INS_IN:
+	case X86_INS_OUT:
+	case X86_INS_INSB:
+	case X86_INS_INSW:
+	case X86_INS_INSD:
+	case X86_INS_OUTSB:
+	case X86_INS_OUTSW:
+	case X86_INS_OUTSD:
+		return true;
+	}
+	return false;
+}
+
+/* Capstone's register ids, and the engine's, for an address operand. */
+static const struct {
+	x86_reg cs;
+	int uc;
+} regmap[] = {
+#define R(n) { X86_REG_##n, UC_X86_REG_##n }
+	R(RAX),	 R(RBX),  R(RCX),  R(RDX),  R(RSI),  R(RDI),  R(RBP),
+	R(RSP),	 R(R8),	  R(R9),   R(R10),  R(R11),  R(R12),  R(R13),
+	R(R14),	 R(R15),  R(EAX),  R(EBX),  R(ECX),  R(EDX),  R(ESI),
+	R(EDI),	 R(EBP),  R(ESP),  R(R8D),  R(R9D),  R(R10D), R(R11D),
+	R(R12D), R(R13D), R(R14D), R(R15D), R(AX),   R(BX),   R(CX),
+	R(DX),	 R(SI),	  R(DI),   R(BP),   R(SP),
+#undef R
+};
+
+static uint64_t reg_value(struct vkvm_vcpu *v, x86_reg r,
+			  const cs_insn *insn, uint64_t csbase)
+{
+	uint64_t val = 0;
+	size_t i;
+
+	if (r == X86_REG_INVALID)
+		return 0;
+	if (r == X86_REG_RIP || r == X86_REG_EIP)
+		return insn->address + insn->size - csbase;
+	for (i = 0; i < sizeof(regmap) / sizeof(regmap[0]); i++)
+		if (regmap[i].cs == r) {
+			uc_reg_read(v->uc, regmap[i].uc, &val);
+			break;
+		}
+	return val;
+}
+
+struct walk {
+	struct vkvm_vcpu *v;
+	csh h;
+	cs_insn *insn;
+	uint64_t csbase;
+	int bits;
+};
+
+/* Decode the block at la, calling fn on each instruction until it says. */
+static int walk_block(struct vkvm_vcpu *v, uint64_t la,
+		      int (*fn)(struct walk *w, void *arg), void *arg)
+{
+	struct walk w = { .v = v };
+	uint8_t code[16 * 64];
+	const uint8_t *p = code;
+	size_t left = sizeof(code);
+	uint64_t at = la;
+	int ret = -ENOENT, i;
+
+	w.bits = vk_cpu_code_bits(v, &w.csbase);
+	if (cs_open(CS_ARCH_X86, w.bits == 64 ? CS_MODE_64 :
+				 w.bits == 32 ? CS_MODE_32 : CS_MODE_16, &w.h))
+		return -ENOSYS;
+	cs_option(w.h, CS_OPT_DETAIL, CS_OPT_ON);
+	/* a block may end near unmapped memory: read what can be read */
+	while (left && vk_read_linear(v, la, code, left))
+		left /= 2;
+	w.insn = cs_malloc(w.h);
+	for (i = 0; w.insn && left && i < 512; i++) {
+		if (!cs_disasm_iter(w.h, &p, &left, &at, w.insn))
+			break;
+		ret = fn(&w, arg);
+		if (ret != -ENOENT)
+			break;
+	}
+	if (w.insn)
+		cs_free(w.insn, 1);
+	cs_close(&w.h);
+	return ret;
+}
+
+struct io_want {
+	int n;
+	struct vk_insn *out;
+};
+
+static int io_step(struct walk *w, void *arg)
+{
+	struct io_want *q = arg;
+	const cs_x86 *x = &w->insn->detail->x86;
+	unsigned int id = w->insn->id;
+
+	if (!is_io(id) || q->n-- != 0)
+		return -ENOENT;
+	q->out->rip = w->insn->address - w->csbase;
+	q->out->len = w->insn->size;
+	q->out->string = id != X86_INS_IN && id != X86_INS_OUT;
+	q->out->rep = x->prefix[0] == X86_PREFIX_REP;
+	q->out->addr_bits = x->addr_size * 8;
+	return 0;
+}
+
+int vk_find_io(struct vkvm_vcpu *v, uint64_t la, int n, struct vk_insn *out)
+{
+	struct io_want q = { n, out };
+
+	return walk_block(v, la, io_step, &q);
+}
+
+struct mem_want {
+	uint64_t gpa;
+	uint64_t *rip;
+	struct kvm_sregs s;
+};
+
+static uint64_t seg_base(const struct mem_want *q, x86_reg seg, x86_reg base,
+			 int bits)
+{
+	switch (seg) {
+	case X86_REG_FS:
+		return q->s.fs.base;
+	case X86_REG_GS:
+		return q->s.gs.base;
+	case X86_REG_ES:
+		return bits == 64 ? 0 : q->s.es.base;
+	case X86_REG_CS:
+		return bits == 64 ? 0 : q->s.cs.base;
+	case X86_REG_SS:
+		return bits == 64 ? 0 : q->s.ss.base;
+	default:
+		break;
+	}
+	if (bits == 64)
+		return 0;
+	if (base == X86_REG_ESP || base == X86_REG_EBP || base == X86_REG_SP ||
+	    base == X86_REG_BP)
+		return q->s.ss.base;
+	return q->s.ds.base;
+}
+
+static int mem_step(struct walk *w, void *arg)
+{
+	struct mem_want *q = arg;
+	const cs_x86 *x = &w->insn->detail->x86;
+	int i;
+
+	for (i = 0; i < x->op_count; i++) {
+		const cs_x86_op *op = &x->operands[i];
+		uint64_t ea, gpa, mask;
+
+		if (op->type != X86_OP_MEM)
+			continue;
+		mask = w->bits == 64 ? ~0ull :
+		       w->bits == 32 ? 0xffffffffull : 0xffffull;
+		ea = reg_value(w->v, op->mem.base, w->insn, w->csbase) +
+		     reg_value(w->v, op->mem.index, w->insn, w->csbase) *
+			     (uint64_t)op->mem.scale +
+		     (uint64_t)op->mem.disp;
+		ea = (ea & mask) + seg_base(q, op->mem.segment, op->mem.base,
+					    w->bits);
+		if (vk_linear_to_gpa(w->v, ea, &gpa))
+			continue;
+		if (q->gpa >= gpa && q->gpa < gpa + (op->size ? op->size : 1)) {
+			*q->rip = w->insn->address - w->csbase;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int vk_find_mem(struct vkvm_vcpu *v, uint64_t la, uint64_t gpa,
+		uint64_t *rip)
+{
+	struct mem_want q = { gpa, rip };
+
+	vk_get_sregs(v, &q.s);
+	return walk_block(v, la, mem_step, &q);
+}

@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Guest memory in the engine: memslots mapped zero-copy from their host
+ * pointers, and MMIO -- an access outside every memslot.
+ *
+ * Nothing is mapped between memslots in advance (the engine unmaps page
+ * by page, so covering the gaps would make each memslot change cost
+ * seconds).  The first access to a page outside memory maps a page of
+ * MMIO callbacks there and is retried; each callback is an exit, taken on
+ * the engine's own stack like port I/O (run.c), so the instruction goes
+ * on with the VMM's data and nothing is executed twice.  (Stopping the
+ * engine instead would leave RIP and the lazily kept flags where the
+ * block began: the engine does not restore them on that path.)
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vkvm_internal.h"
+
+struct vk_mmio {
+	struct vkvm_vcpu *v;
+	uint64_t base;
+};
+
+static void unmap_all(struct vkvm_vcpu *v)
+{
+	int i;
+
+	for (i = 0; i < v->nmapped; i += 2)
+		uc_mem_unmap(v->uc, v->mapped[i], v->mapped[i + 1]);
+	v->nmapped = 0;
+	for (i = 0; i < v->nmmio; i++) {
+		uc_mem_unmap(v->uc, v->mmio[i]->base, VK_PAGE);
+		free(v->mmio[i]);
+	}
+	v->nmmio = 0;
+}
+
+int vk_sync_memory(struct vkvm_vcpu *v)
+{
+	struct vkvm_vm *vm = v->vm;
+	int i, ret = 0;
+	void *p;
+
+	if (__atomic_load_n(&vm->gen, __ATOMIC_ACQUIRE) == v->gen)
+		return 0;
+	pthread_mutex_lock(&vm->lock);
+	unmap_all(v);
+	p = realloc(v->mapped, (size_t)(2 * vm->nslots + 2) * sizeof(uint64_t));
+	if (!p) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	v->mapped = p;
+	for (i = 0; i < vm->nslots; i++) {
+		const struct vkvm_slot *s = &vm->slots[i];
+
+		if ((s->id >> 16) || ((s->gpa + s->size) >> VK_PHYS_BITS))
+			continue; /* SMM's space; beyond the modelled width */
+		if (uc_mem_map_ptr(v->uc, s->gpa, s->size,
+				   (s->flags & KVM_MEM_READONLY) ?
+					   UC_PROT_READ | UC_PROT_EXEC :
+					   UC_PROT_ALL,
+				   (void *)(uintptr_t)s->hva)) {
+			ret = -ENOMEM;
+			break;
+		}
+		v->mapped[v->nmapped++] = s->gpa;
+		v->mapped[v->nmapped++] = s->size;
+	}
+	/* code in the old layout is stale */
+	uc_ctl_flush_tb(v->uc);
+	if (!ret)
+		v->gen = vm->gen;
+out:
+	pthread_mutex_unlock(&vm->lock);
+	return ret;
+}
+
+static uint64_t mmio_read(uc_engine *uc, uint64_t off, unsigned size,
+			  void *arg)
+{
+	struct vk_mmio *m = arg;
+	struct kvm_run *run = m->v->run;
+	uint64_t val = 0;
+
+	(void)uc;
+	vk_sync_mem_rip(m->v, m->base + off);
+	run->exit_reason = KVM_EXIT_MMIO;
+	run->mmio.phys_addr = m->base + off;
+	run->mmio.len = size > 8 ? 8 : size;
+	run->mmio.is_write = 0;
+	memset(run->mmio.data, 0, sizeof(run->mmio.data));
+	vk_exit_and_wait(m->v);
+	memcpy(&val, run->mmio.data, size > 8 ? 8 : size);
+	return val;
+}
+
+static void mmio_write(uc_engine *uc, uint64_t off, unsigned size,
+		       uint64_t value, void *arg)
+{
+	struct vk_mmio *m = arg;
+	struct kvm_run *run = m->v->run;
+
+	(void)uc;
+	vk_sync_mem_rip(m->v, m->base + off);
+	run->exit_reason = KVM_EXIT_MMIO;
+	run->mmio.phys_addr = m->base + off;
+	run->mmio.len = size > 8 ? 8 : size;
+	run->mmio.is_write = 1;
+	memset(run->mmio.data, 0, sizeof(run->mmio.data));
+	memcpy(run->mmio.data, &value, size > 8 ? 8 : size);
+	vk_exit_and_wait(m->v);
+}
+
+/* An access outside every memslot: a page of MMIO there, and retry. */
+static bool hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr,
+			  int size, int64_t value, void *arg)
+{
+	struct vkvm_vcpu *v = arg;
+	uint64_t page = addr & ~(VK_PAGE - 1);
+	struct vk_mmio *m;
+	void *p;
+
+	(void)size;
+	(void)value;
+	if (type == UC_MEM_FETCH_UNMAPPED || (addr >> VK_PHYS_BITS))
+		return false;
+	if (v->nmmio == v->maxmmio) {
+		int n = v->maxmmio ? 2 * v->maxmmio : 16;
+
+		p = realloc(v->mmio, (size_t)n * sizeof(*v->mmio));
+		if (!p)
+			return false;
+		v->mmio = p;
+		v->maxmmio = n;
+	}
+	m = malloc(sizeof(*m));
+	if (!m)
+		return false;
+	m->v = v;
+	m->base = page;
+	if (uc_mmio_map(uc, page, VK_PAGE, mmio_read, m, mmio_write, m)) {
+		free(m);
+		return false;
+	}
+	v->mmio[v->nmmio++] = m;
+	return true;
+}
+
+int vk_mem_hooks(struct vkvm_vcpu *v)
+{
+	uc_hook h;
+
+	if (uc_hook_add(v->uc, &h, UC_HOOK_MEM_READ_UNMAPPED |
+				       UC_HOOK_MEM_WRITE_UNMAPPED |
+				       UC_HOOK_MEM_FETCH_UNMAPPED,
+			hook_unmapped, v, 1, 0))
+		return -ENOMEM;
+	return 0;
+}
+
+void vk_mem_release(struct vkvm_vcpu *v)
+{
+	int i;
+
+	/* uc_close() frees the engine's regions; only ours remain */
+	for (i = 0; i < v->nmmio; i++)
+		free(v->mmio[i]);
+	free(v->mmio);
+	v->mmio = NULL;
+	v->nmmio = 0;
+	free(v->mapped);
+	v->mapped = NULL;
+}

@@ -1,0 +1,559 @@
+// SPDX-License-Identifier: MIT
+/*
+ * KVM_RUN on the emulator.
+ *
+ * Each vCPU's engine runs on a stack of its own (a coroutine).  A hook
+ * that needs userspace -- port I/O, an access outside every memslot --
+ * fills kvm_run and switches back to the KVM_RUN caller, which returns to
+ * the VMM; the next KVM_RUN switches into the hook again, which hands the
+ * VMM's data to the engine.  The engine never stops for an exit, so the
+ * rest of a translated block cannot run ahead of the VMM's answer (a stop
+ * from a hook takes effect only at the end of the block).
+ *
+ * Exceptions stop the engine and are delivered by deliver.c; HLT returns
+ * from the engine by itself.  A ticker thread stops running engines every
+ * slice, so pending signals, immediate_exit and other vCPUs of the VM (one
+ * runs at a time: two engines are not a coherent SMP machine) are seen.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vkvm_internal.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define VK_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define VK_ASAN 1
+#endif
+#endif
+#ifdef VK_ASAN
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+#define VK_STACK (2u << 20)
+#define VK_SLICE_NS 10000000ull /* 10 ms */
+
+void vk_co_entry(void);
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+/* --- the ticker --- */
+
+static pthread_mutex_t tick_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct vkvm_vcpu **running;
+static int nrunning, maxrunning;
+static pid_t ticker_pid;
+
+static void *ticker(void *arg)
+{
+	struct timespec d = { 0, VK_SLICE_NS / 2 };
+	int i;
+
+	(void)arg;
+	for (;;) {
+		nanosleep(&d, NULL);
+		pthread_mutex_lock(&tick_lock);
+		for (i = 0; i < nrunning; i++) {
+			struct vkvm_vcpu *v = running[i];
+
+			if (now_ns() - v->slice_start < VK_SLICE_NS)
+				continue;
+			v->kick = 1;
+			uc_emu_stop(v->uc);
+		}
+		pthread_mutex_unlock(&tick_lock);
+	}
+	return NULL;
+}
+
+static int ticker_start(void)
+{
+	sigset_t all, old;
+	pthread_t t;
+	int ret = 0;
+
+	if (ticker_pid == getpid())
+		return 0;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (pthread_create(&t, NULL, ticker, NULL))
+		ret = -EAGAIN;
+	else
+		pthread_detach(t);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!ret)
+		ticker_pid = getpid();
+	return ret;
+}
+
+static int running_add(struct vkvm_vcpu *v)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&tick_lock);
+	ret = ticker_start();
+	if (!ret && nrunning == maxrunning) {
+		int n = maxrunning ? 2 * maxrunning : 16;
+		void *p = realloc(running, (size_t)n * sizeof(*running));
+
+		if (p) {
+			running = p;
+			maxrunning = n;
+		} else {
+			ret = -ENOMEM;
+		}
+	}
+	if (!ret) {
+		/*
+		 * kick stays as it is: a stop asked for while the engine
+		 * waited in a hook still lands, and must not look like HLT.
+		 */
+		v->slice_start = now_ns();
+		running[nrunning++] = v;
+	}
+	pthread_mutex_unlock(&tick_lock);
+	return ret;
+}
+
+static void running_del(struct vkvm_vcpu *v)
+{
+	int i;
+
+	pthread_mutex_lock(&tick_lock);
+	for (i = 0; i < nrunning; i++)
+		if (running[i] == v) {
+			running[i] = running[--nrunning];
+			break;
+		}
+	pthread_mutex_unlock(&tick_lock);
+}
+
+/* --- one vCPU of a VM at a time, in turns --- */
+
+static void cpu_lock(struct vk_cpulock *l)
+{
+	uint64_t me;
+
+	pthread_mutex_lock(&l->m);
+	me = l->next++;
+	l->waiters++;
+	while (l->serving != me)
+		pthread_cond_wait(&l->c, &l->m);
+	l->waiters--;
+	pthread_mutex_unlock(&l->m);
+}
+
+static void cpu_unlock(struct vk_cpulock *l)
+{
+	pthread_mutex_lock(&l->m);
+	l->serving++;
+	pthread_cond_broadcast(&l->c);
+	pthread_mutex_unlock(&l->m);
+}
+
+static bool cpu_contended(struct vk_cpulock *l)
+{
+	return __atomic_load_n(&l->waiters, __ATOMIC_RELAXED) > 0;
+}
+
+/* --- the coroutine --- */
+
+static void to_host(struct vkvm_vcpu *v)
+{
+#ifdef VK_ASAN
+	__sanitizer_start_switch_fiber(&v->asan_fake, NULL, 0);
+#endif
+	vk_switch(&v->co_sp, v->host_sp);
+#ifdef VK_ASAN
+	__sanitizer_finish_switch_fiber(v->asan_fake, NULL, NULL);
+#endif
+}
+
+static void to_engine(struct vkvm_vcpu *v)
+{
+#ifdef VK_ASAN
+	void *fake = NULL;
+
+	__sanitizer_start_switch_fiber(&fake, v->stack, v->stack_size);
+#endif
+	vk_switch(&v->host_sp, v->co_sp);
+#ifdef VK_ASAN
+	__sanitizer_finish_switch_fiber(fake, NULL, NULL);
+#endif
+}
+
+/* A hook hands an exit to userspace and waits for the next KVM_RUN. */
+void vk_exit_and_wait(struct vkvm_vcpu *v)
+{
+	v->why = VK_EXIT;
+	v->in_hook = true;
+	to_host(v);
+	v->in_hook = false;
+	v->why = VK_RUNNING;
+}
+
+/*
+ * The engine writes RIP back only at the end of a chain of translated
+ * blocks, so a port-I/O hook cannot read it.  The block hook tells where
+ * the running block began; the n-th port access within it is its n-th
+ * port instruction (blocks are straight-line code), found by decoding.
+ */
+static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size,
+		       void *arg)
+{
+	struct vkvm_vcpu *v = arg;
+
+	(void)uc;
+	(void)size;
+	v->blk = addr;
+	v->blk_io = 0;
+}
+
+/* CPUID answers from KVM_SET_CPUID2's table, as kvm_cpuid() does. */
+static int hook_cpuid(uc_engine *uc, void *arg)
+{
+	struct vkvm_vcpu *v = arg;
+	uint64_t rax, rcx, out[4] = { 0, 0, 0, 0 }, cr4;
+	int i;
+
+	uc_reg_read(uc, UC_X86_REG_RAX, &rax);
+	uc_reg_read(uc, UC_X86_REG_RCX, &rcx);
+	for (i = 0; i < v->ncpuid; i++) {
+		const struct kvm_cpuid_entry2 *e = &v->cpuid[i];
+
+		if (e->function != (uint32_t)rax)
+			continue;
+		if ((e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) &&
+		    e->index != (uint32_t)rcx)
+			continue;
+		out[0] = e->eax;
+		out[1] = e->ebx;
+		out[2] = e->ecx;
+		out[3] = e->edx;
+		break;
+	}
+	/* kvm_update_cpuid_runtime(): OSXSAVE and APIC follow the state */
+	if ((uint32_t)rax == 1 && i < v->ncpuid) {
+		uc_reg_read(uc, UC_X86_REG_CR4, &cr4);
+		out[2] &= ~(1ull << 27);
+		if ((cr4 & (1ull << 18)) && (out[2] & (1ull << 26)))
+			out[2] |= 1ull << 27;
+		if (!(v->apic_base & (1ull << 11)))
+			out[3] &= ~(1ull << 9);
+	}
+	uc_reg_write(uc, UC_X86_REG_RAX, &out[0]);
+	uc_reg_write(uc, UC_X86_REG_RBX, &out[1]);
+	uc_reg_write(uc, UC_X86_REG_RCX, &out[2]);
+	uc_reg_write(uc, UC_X86_REG_RDX, &out[3]);
+	return 1; /* skip the emulator's own answer */
+}
+
+static void hook_intr(uc_engine *uc, uint32_t intno, void *arg)
+{
+	struct vkvm_vcpu *v = arg;
+
+	v->why = VK_INTR;
+	v->intno = intno;
+	/* the engine clears the error code once the hook returns */
+	vk_cpu_exception(v, &v->exc_err, &v->exc_soft, &v->exc_next);
+	uc_emu_stop(uc);
+}
+
+static bool hook_invalid(uc_engine *uc, void *arg)
+{
+	struct vkvm_vcpu *v = arg;
+
+	v->why = VK_INTR;
+	v->intno = 6; /* #UD */
+	v->exc_err = 0;
+	v->exc_soft = false;
+	uc_emu_stop(uc);
+	return true;
+}
+
+static void internal_error(struct vkvm_vcpu *v, uint32_t suberror)
+{
+	v->run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+	v->run->internal.suberror = suberror;
+	v->run->internal.ndata = 0;
+	v->why = VK_EXIT;
+}
+
+/* One stretch of guest execution, on the engine's stack. */
+static void engine_run(struct vkvm_vcpu *v)
+{
+	bool step = (v->dbg.control & KVM_GUESTDBG_ENABLE) &&
+		    (v->dbg.control & KVM_GUESTDBG_SINGLESTEP);
+	uint64_t rip;
+	uc_err err;
+
+	v->why = VK_RUNNING;
+	v->kick = 0;
+	uc_reg_read(v->uc, UC_X86_REG_RIP, &rip);
+	err = uc_emu_start(v->uc, rip, VK_NEVER, 0, step ? 1 : 0);
+	if (v->why != VK_RUNNING)
+		return;
+	if (err) {
+		internal_error(v, KVM_INTERNAL_ERROR_EMULATION);
+		return;
+	}
+	uc_reg_read(v->uc, UC_X86_REG_RIP, &rip);
+	if (step) {
+		v->run->exit_reason = KVM_EXIT_DEBUG;
+		memset(&v->run->debug, 0, sizeof(v->run->debug));
+		v->run->debug.arch.exception = 1;
+		v->run->debug.arch.pc = rip;
+		v->run->debug.arch.dr6 = 0xffff4ff0;
+		v->run->debug.arch.dr7 = 0x400;
+		v->why = VK_EXIT;
+		return;
+	}
+	/*
+	 * The engine returns by itself only after HLT, or when the ticker
+	 * stopped it; a HLT the ticker's stop coincides with is taken as the
+	 * stop (see docs/fidelity.md).
+	 */
+	if (v->kick) {
+		v->why = VK_KICK;
+		return;
+	}
+	v->run->exit_reason = KVM_EXIT_HLT;
+	v->why = VK_EXIT;
+}
+
+static void co_main(struct vkvm_vcpu *v)
+{
+#ifdef VK_ASAN
+	__sanitizer_finish_switch_fiber(NULL, NULL, NULL);
+#endif
+	for (;;) {
+		engine_run(v);
+		to_host(v);
+	}
+}
+
+static int co_init(struct vkvm_vcpu *v)
+{
+	uint64_t *sp;
+
+	v->stack_size = VK_STACK;
+	v->stack = mmap(NULL, v->stack_size, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (v->stack == MAP_FAILED) {
+		v->stack = NULL;
+		return -ENOMEM;
+	}
+	sp = (uint64_t *)((uint8_t *)v->stack + v->stack_size - 64);
+	sp -= 7;
+	sp[0] = 0; /* r15 */
+	sp[1] = 0; /* r14 */
+	sp[2] = (uint64_t)(uintptr_t)v; /* r13: argument */
+	sp[3] = (uint64_t)(uintptr_t)co_main; /* r12: function */
+	sp[4] = 0; /* rbx */
+	sp[5] = 0; /* rbp */
+	sp[6] = (uint64_t)(uintptr_t)vk_co_entry;
+	v->co_sp = sp;
+	v->co_live = true;
+	return 0;
+}
+
+int vk_run_hooks(struct vkvm_vcpu *v)
+{
+	uc_hook h;
+
+	if (uc_hook_add(v->uc, &h, UC_HOOK_BLOCK, hook_block, v, 1, 0) ||
+	    vk_io_hooks(v) ||
+	    uc_hook_add(v->uc, &h, UC_HOOK_INSN, hook_cpuid, v, 1, 0,
+			UC_X86_INS_CPUID) ||
+	    uc_hook_add(v->uc, &h, UC_HOOK_INTR, hook_intr, v, 1, 0) ||
+	    uc_hook_add(v->uc, &h, UC_HOOK_INSN_INVALID, hook_invalid, v, 1,
+			0) ||
+	    vk_mem_hooks(v))
+		return -ENOMEM;
+	return co_init(v);
+}
+
+void vk_run_release(struct vkvm_vcpu *v)
+{
+	vk_mem_release(v);
+	if (v->stack)
+		munmap(v->stack, v->stack_size);
+	v->stack = NULL;
+}
+
+/* The engine was replaced: its memory and its stack go with it. */
+void vk_run_reset(struct vkvm_vcpu *v)
+{
+	vk_run_release(v);
+	v->nmapped = 0;
+	v->gen = 0;
+	v->co_live = false;
+	v->why = VK_RUNNING;
+}
+
+/* --- KVM_RUN --- */
+
+/* Signals the run may be interrupted by: pending and not masked. */
+static bool signal_waiting(struct vkvm_vcpu *v, const sigset_t *caller)
+{
+	const sigset_t *mask = v->sigmask_set ? &v->sigmask : caller;
+	sigset_t p;
+	int s;
+
+	if (sigpending(&p))
+		return false;
+	for (s = 1; s < NSIG; s++)
+		if (sigismember(&p, s) == 1 && sigismember(mask, s) != 1)
+			return true;
+	return false;
+}
+
+static bool if_flag(struct vkvm_vcpu *v)
+{
+	uint64_t fl;
+
+	uc_reg_read(v->uc, UC_X86_REG_RFLAGS, &fl);
+	return fl & (1ull << 9);
+}
+
+/* post_kvm_run_save() */
+static void post_run(struct vkvm_vcpu *v)
+{
+	struct kvm_run *run = v->run;
+
+	run->if_flag = if_flag(v);
+	run->cr8 = (v->lapic.regs[0x80] >> 4) & 15;
+	run->apic_base = v->apic_base;
+	run->ready_for_interrupt_injection = run->if_flag && v->irq < 0 &&
+					     !v->in_hook;
+}
+
+/* KVM_INTERRUPT's vector, when the guest can take it. */
+static int inject(struct vkvm_vcpu *v)
+{
+	int vec = v->irq;
+
+	if (vec < 0 || v->in_hook || !if_flag(v))
+		return 0;
+	v->irq = -1;
+	v->mp_state = KVM_MP_STATE_RUNNABLE;
+	return vk_deliver(v, (unsigned int)vec, false, 0, false, 0);
+}
+
+/* shutdown_interception(): the VMCB is undefined after it, so INIT. */
+static void shutdown_exit(struct vkvm_vcpu *v)
+{
+	vk_cpu_init_event(v);
+	v->run->exit_reason = KVM_EXIT_SHUTDOWN;
+	v->why = VK_EXIT;
+}
+
+/* An exception the engine raised: through the guest's IDT. */
+static void exception(struct vkvm_vcpu *v)
+{
+	if (vk_deliver(v, v->intno, !v->exc_soft, v->exc_err, v->exc_soft,
+		       v->exc_next))
+		shutdown_exit(v);
+}
+
+static long run_loop(struct vkvm_vcpu *v, const sigset_t *caller)
+{
+	struct kvm_run *run = v->run;
+
+	for (;;) {
+		/* a memslot change under a waiting exit: KVM completes first */
+		if (v->in_hook && v->gen != v->vm->gen && vk_abandon(v))
+			return -ENOMEM;
+		if (!v->in_hook && vk_sync_memory(v))
+			return -ENOMEM;
+		vk_complete_pio(v);
+
+		if (inject(v)) {
+			shutdown_exit(v);
+			return 0;
+		}
+		if (run->request_interrupt_window && !v->in_hook &&
+		    v->irq < 0 && if_flag(v)) {
+			run->exit_reason = KVM_EXIT_IRQ_WINDOW_OPEN;
+			return 0;
+		}
+		to_engine(v);
+		switch (v->why) {
+		case VK_EXIT:
+			return 0;
+		case VK_INTR:
+			exception(v);
+			if (v->why == VK_EXIT)
+				return 0;
+			break;
+		default:
+			break;
+		}
+		if (run->immediate_exit || signal_waiting(v, caller)) {
+			run->exit_reason = KVM_EXIT_INTR;
+			return -EINTR;
+		}
+		if (cpu_contended(&v->vm->cpu)) {
+			cpu_unlock(&v->vm->cpu);
+			cpu_lock(&v->vm->cpu);
+		}
+		v->slice_start = now_ns();
+	}
+}
+
+long vk_run(struct vkvm_vcpu *v)
+{
+	sigset_t block, caller;
+	long ret;
+
+	v->run->flags = 0;
+	if (v->mp_state == KVM_MP_STATE_UNINITIALIZED) {
+		/* an AP waits for INIT-SIPI, which only an APIC sends */
+		if (v->run->immediate_exit)
+			return -EINTR;
+		v->run->exit_reason = KVM_EXIT_INTR;
+		return -EINTR;
+	}
+	/* kvm_arch_vcpu_ioctl_run(): the pending I/O completes first */
+	if (v->run->immediate_exit) {
+		if (vk_abandon(v))
+			return -ENOMEM;
+		vk_complete_pio(v);
+		return -EINTR;
+	}
+	/* run with signals held; pending ones end the run with EINTR */
+	sigfillset(&block);
+	sigdelset(&block, SIGSEGV);
+	sigdelset(&block, SIGBUS);
+	sigdelset(&block, SIGILL);
+	sigdelset(&block, SIGFPE);
+	sigdelset(&block, SIGTRAP);
+	pthread_sigmask(SIG_BLOCK, &block, &caller);
+	if (signal_waiting(v, &caller)) {
+		pthread_sigmask(SIG_SETMASK, &caller, NULL);
+		v->run->exit_reason = KVM_EXIT_INTR;
+		return -EINTR;
+	}
+	cpu_lock(&v->vm->cpu);
+	v->thread = pthread_self();
+	ret = running_add(v);
+	if (!ret) {
+		ret = run_loop(v, &caller);
+		running_del(v);
+	}
+	cpu_unlock(&v->vm->cpu);
+	post_run(v);
+	pthread_sigmask(SIG_SETMASK, &caller, NULL);
+	return ret;
+}

@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: MIT */
+/* vkvm internals.  Lock order: table lock > vm->lock > vm->cpu (run lock). */
+#ifndef SOFTSEV_VKVM_INTERNAL_H
+#define SOFTSEV_VKVM_INTERNAL_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/kvm.h>
+#include <unicorn/unicorn.h>
+
+#include "vkvm.h"
+
+/* What Debian 12's uAPI headers (6.1) lack; values from Linux 6.12. */
+#ifndef KVM_X86_DEFAULT_VM
+#define KVM_X86_DEFAULT_VM 0
+#endif
+#ifndef KVM_SET_USER_MEMORY_REGION2
+struct kvm_userspace_memory_region2 {
+	__u32 slot;
+	__u32 flags;
+	__u64 guest_phys_addr;
+	__u64 memory_size;
+	__u64 userspace_addr;
+	__u64 guest_memfd_offset;
+	__u32 guest_memfd;
+	__u32 pad1;
+	__u64 pad2[14];
+};
+#define KVM_SET_USER_MEMORY_REGION2 \
+	_IOW(KVMIO, 0x49, struct kvm_userspace_memory_region2)
+#endif
+
+#define VK_PAGE 4096ul
+#define VK_RUN_SIZE (3 * VK_PAGE) /* kvm_run, PIO data, coalesced MMIO */
+#define VK_PIO_OFFSET VK_PAGE
+#define VK_MAX_SLOTS 509 /* KVM_USER_MEM_SLOTS on x86 in 6.12 */
+#define VK_MAX_VCPUS 1024 /* KVM_MAX_VCPUS on x86 in 6.12 */
+#define VK_MAX_VCPU_ID 4096 /* KVM_MAX_VCPU_IDS (x86: 4 * KVM_MAX_VCPUS) */
+#define VK_MAX_CPUID 256 /* KVM_MAX_CPUID_ENTRIES */
+#define VK_MAX_MSRS 64 /* a vCPU's MSRs the emulator does not keep */
+#define VK_PHYS_BITS 40 /* what the emulator's MMU models */
+#define VK_NEVER 0x8000000000000000ull /* a non-canonical "until" */
+
+struct vkvm_slot {
+	uint32_t id; /* as_id << 16 | slot */
+	uint32_t flags;
+	uint64_t gpa, size, hva;
+};
+
+/* Time slices among a VM's vCPUs: a ticket lock, so turns are fair. */
+struct vk_cpulock {
+	pthread_mutex_t m;
+	pthread_cond_t c;
+	uint64_t next, serving;
+	int waiters;
+};
+
+struct vkvm_vcpu;
+struct vk_mmio;
+
+/* An instruction a hook stopped in, as decode.c found it. */
+struct vk_insn {
+	uint64_t rip;
+	int len, addr_bits;
+	bool string, rep;
+};
+
+/* A port-I/O exit, for completing it as complete_fast_pio_*() do. */
+struct vk_pio {
+	bool valid, in;
+	int size;
+	struct vk_insn insn;
+};
+
+struct vkvm_vm {
+	pthread_mutex_t lock;
+	int refs; /* open VM files + open vCPU files */
+	pid_t owner; /* the address space the VM belongs to */
+	int nslots;
+	struct vkvm_slot slots[2 * VK_MAX_SLOTS]; /* sorted by gpa */
+	unsigned int gen; /* bumped by every memslot change */
+	int nvcpus;
+	struct vkvm_vcpu *vcpus[VK_MAX_VCPUS];
+	bool tss_set, ident_set, irqchip, created_vcpu;
+	uint64_t tss_addr, ident_addr;
+	uint32_t tsc_khz;
+	int64_t clock_offset; /* KVM_SET_CLOCK: guest ns - host ns */
+	struct vk_cpulock cpu;
+};
+
+struct vk_msr {
+	uint32_t index;
+	uint64_t data;
+};
+
+/* Why the engine came back to the run loop. */
+enum vk_why {
+	VK_RUNNING = 0,
+	VK_EXIT, /* kvm_run holds an exit for userspace */
+	VK_INTR, /* an exception or software interrupt to deliver */
+	VK_KICK, /* asked to stop: time slice, signal, immediate_exit */
+};
+
+struct vkvm_vcpu {
+	struct vkvm_vm *vm;
+	int id, index;
+	int fd; /* the first file; more may share it */
+	int refs;
+	struct kvm_run *run;
+	uc_engine *uc;
+	uc_context *ctx;
+	unsigned int gen; /* memslot generation the engine has mapped */
+	uint64_t *mapped; /* base of each region mapped in the engine */
+	int nmapped;
+	struct vk_mmio **mmio; /* MMIO pages, mapped on first access */
+	int nmmio, maxmmio;
+	/* the engine runs on its own stack, so a hook can wait for userspace */
+	void *stack;
+	size_t stack_size;
+	void *co_sp, *host_sp;
+	void *asan_fake;
+	bool co_live;
+	bool in_hook; /* suspended inside a hook, an exit outstanding */
+	uint64_t blk; /* where the running translated block began */
+	int blk_io; /* port accesses so far in it */
+	struct vk_pio pio; /* the port exit a hook waits in */
+	struct vk_pio complete; /* ... or that the next KVM_RUN completes */
+	uint8_t ins_buf[1024]; /* INS read-ahead (pio_in_emulated()) */
+	int ins_pos, ins_end, ins_size;
+	enum vk_why why;
+	uint32_t intno, exc_err; /* the exception to deliver */
+	bool exc_soft; /* INT n / INT3: returns to exc_next */
+	uint64_t exc_next;
+	/* state the emulator does not keep */
+	int ncpuid;
+	struct kvm_cpuid_entry2 cpuid[VK_MAX_CPUID];
+	int nmsrs;
+	struct vk_msr msrs[VK_MAX_MSRS];
+	bool sigmask_set;
+	sigset_t sigmask;
+	struct kvm_guest_debug dbg;
+	uint32_t mp_state;
+	uint64_t apic_base, xcr0, tsc_offset;
+	uint32_t tsc_khz;
+	struct kvm_lapic_state lapic;
+	struct kvm_vcpu_events events;
+	int irq; /* KVM_INTERRUPT vector waiting, or -1 */
+	bool nmi;
+	uint64_t mce_cap;
+	/* kicks from the ticker */
+	volatile int kick;
+	volatile bool running;
+	pthread_t thread;
+	uint64_t slice_start;
+};
+
+/* dev.c */
+int vk_table_vcpu(struct vkvm_vcpu *v);
+
+/* uaccess.c: user memory, checked as copy_{from,to}_user would. */
+int vk_copy_in(void *dst, const void *src, size_t len);
+int vk_copy_out(void *dst, const void *src, size_t len);
+
+/* caps.c */
+int vk_check_extension(struct vkvm_vm *vm, long cap);
+long vk_get_supported_cpuid(struct kvm_cpuid2 *u);
+long vk_get_msr_list(struct kvm_msr_list *u, bool features);
+long vk_get_feature_msrs(struct kvm_msrs *u);
+long vk_msr_io(struct kvm_msrs *u, int (*fn)(void *ctx, uint32_t index,
+					      uint64_t *data),
+	       void *ctx, bool writeback);
+bool vk_msr_known(uint32_t index);
+long vk_dev_attr(unsigned long req, struct kvm_device_attr *u);
+
+/* vm.c */
+long vk_vm_ioctl(struct vkvm_vm *vm, int fd, unsigned long req, void *arg);
+struct vkvm_vm *vk_vm_new(unsigned long type, int *err);
+void vk_vm_put(struct vkvm_vm *vm);
+const struct vkvm_slot *vk_slot_find(struct vkvm_vm *vm, uint64_t gpa);
+
+/* vcpu.c */
+long vk_vcpu_ioctl(struct vkvm_vcpu *v, unsigned long req, void *arg);
+struct vkvm_vcpu *vk_vcpu_new(struct vkvm_vm *vm, int id, int *err);
+void vk_vcpu_free(struct vkvm_vcpu *v);
+
+/* cpu.c: the vCPU state inside the engine */
+int vk_cpu_init(struct vkvm_vcpu *v);
+void vk_cpu_reset(struct vkvm_vcpu *v);
+void vk_cpu_init_event(struct vkvm_vcpu *v);
+int vk_cpu_replace(struct vkvm_vcpu *v, uc_engine **old);
+void vk_get_regs(struct vkvm_vcpu *v, struct kvm_regs *r);
+void vk_set_regs(struct vkvm_vcpu *v, const struct kvm_regs *r);
+void vk_get_sregs(struct vkvm_vcpu *v, struct kvm_sregs *s);
+void vk_set_sregs(struct vkvm_vcpu *v, const struct kvm_sregs *s);
+int vk_get_msr(struct vkvm_vcpu *v, uint32_t index, uint64_t *data);
+int vk_set_msr(struct vkvm_vcpu *v, uint32_t index, uint64_t data);
+void vk_get_fpu(struct vkvm_vcpu *v, struct kvm_fpu *f);
+void vk_set_fpu(struct vkvm_vcpu *v, const struct kvm_fpu *f);
+void vk_get_debugregs(struct vkvm_vcpu *v, struct kvm_debugregs *d);
+void vk_set_debugregs(struct vkvm_vcpu *v, const struct kvm_debugregs *d);
+void vk_cpu_exception(struct vkvm_vcpu *v, uint32_t *err, bool *soft,
+		      uint64_t *next_rip);
+void vk_cpu_clear_exception(struct vkvm_vcpu *v);
+
+void vk_cpu_set_rip(struct vkvm_vcpu *v, uint64_t rip);
+/* Which address mode CS gives: 16, 32 or 64 bits; and its base. */
+int vk_cpu_code_bits(struct vkvm_vcpu *v, uint64_t *csbase);
+
+/* decode.c: the n-th port-I/O instruction of the block at linear la */
+int vk_find_io(struct vkvm_vcpu *v, uint64_t la, int n, struct vk_insn *out);
+/* the first instruction of the block whose memory operand is at gpa */
+int vk_find_mem(struct vkvm_vcpu *v, uint64_t la, uint64_t gpa,
+		uint64_t *rip);
+int vk_linear_to_gpa(struct vkvm_vcpu *v, uint64_t la, uint64_t *gpa);
+
+/* mem.c */
+int vk_sync_memory(struct vkvm_vcpu *v);
+int vk_mem_hooks(struct vkvm_vcpu *v);
+void vk_mem_release(struct vkvm_vcpu *v);
+
+/* deliver.c: events through the guest's IVT/IDT */
+int vk_deliver(struct vkvm_vcpu *v, unsigned int vec, bool has_err,
+	       uint32_t err, bool soft, uint64_t next_rip);
+int vk_read_linear(struct vkvm_vcpu *v, uint64_t la, void *buf, size_t n);
+int vk_write_linear(struct vkvm_vcpu *v, uint64_t la, const void *buf,
+		    size_t n);
+void *vk_gpa_ptr(struct vkvm_vcpu *v, uint64_t gpa, size_t n);
+
+/* run.c */
+long vk_run(struct vkvm_vcpu *v);
+void vk_run_reset(struct vkvm_vcpu *v);
+
+/* io.c */
+int vk_io_hooks(struct vkvm_vcpu *v);
+int vk_abandon(struct vkvm_vcpu *v);
+void vk_complete_pio(struct vkvm_vcpu *v);
+void vk_exit_and_wait(struct vkvm_vcpu *v);
+void vk_sync_mem_rip(struct vkvm_vcpu *v, uint64_t gpa);
+int vk_run_hooks(struct vkvm_vcpu *v);
+void vk_run_release(struct vkvm_vcpu *v);
+
+/* switch.S */
+void vk_switch(void **save_sp, void *new_sp);
+
+#endif
