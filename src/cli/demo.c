@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * softsev demo: an attested launch, a mirror-VM migration helper and two
- * migrations of a running guest, on the real /dev/kvm.
+ * migrations of a running guest, on the host's KVM or softsev's emulated one.
  *
  * Three parties share only files in one directory, as they would share
  * them over a network:
@@ -346,8 +346,9 @@ static void intro(void)
 "it. The VM's owner, who does not trust the host, checks a measurement of\n"
 "what was launched before sending it secrets. Three parties follow, sharing\n"
 "only files: the owner, and a VMM on each of two software SEV platforms A\n"
-"and B (softsev run, real /dev/kvm). Key names: PDH, a platform's key-\n"
-"exchange key; TEK/TIK, one launch's encryption and integrity keys.\n\n");
+"and B (softsev run; the guest runs on the host's KVM, or on softsev's\n"
+"emulated one where there is no /dev/kvm). Key names: PDH, a platform's\n"
+"key-exchange key; TEK/TIK, one launch's encryption and integrity keys.\n\n");
 	fflush(stdout);
 }
 
@@ -379,7 +380,8 @@ static int run_demo(struct demo *d)
 static const char demo_usage[] =
 	"usage: softsev demo [--json] [--legacy-init] [--keep DIR]\n"
 	"An attested SEV launch, a mirror-VM migration helper and two migrations\n"
-	"of a running guest, on the real /dev/kvm; exit status 0 only if every\n"
+	"of a running guest (on /dev/kvm, or the emulated KVM without it); exit\n"
+	"status 0 only if every\n"
 	"check held.\n"
 	"  --json         one JSON object per step (JSON Lines)\n"
 	"  --legacy-init  KVM_SEV_INIT on DEFAULT-type VMs instead of\n"

@@ -139,7 +139,7 @@ long vk_get_supported_cpuid(struct kvm_cpuid2 *u)
 		return -EFAULT;
 	if (hdr.nent < n)
 		return -E2BIG;
-	if (vk_copy_out(u->entries, cpuid_table, sizeof(cpuid_table)))
+	if (vk_copy_out(VK_UFIELD(u, struct kvm_cpuid2, entries), cpuid_table, sizeof(cpuid_table)))
 		return -EFAULT;
 	hdr.nent = n;
 	if (vk_copy_out(u, &hdr, sizeof(hdr)))
@@ -193,7 +193,7 @@ long vk_get_msr_list(struct kvm_msr_list *u, bool features)
 		return -EFAULT;
 	if (want < n)
 		return -E2BIG;
-	if (vk_copy_out(u->indices, list, n * 4))
+	if (vk_copy_out(VK_UFIELD(u, struct kvm_msr_list, indices), list, n * 4))
 		return -EFAULT;
 	return 0;
 }
@@ -215,7 +215,7 @@ long vk_msr_io(struct kvm_msrs *u, int (*fn)(void *ctx, uint32_t index,
 	e = calloc(hdr.nmsrs ? hdr.nmsrs : 1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
-	if (vk_copy_in(e, u->entries, hdr.nmsrs * sizeof(*e))) {
+	if (vk_copy_in(e, VK_UFIELD(u, struct kvm_msrs, entries), hdr.nmsrs * sizeof(*e))) {
 		free(e);
 		return -EFAULT;
 	}
@@ -223,7 +223,7 @@ long vk_msr_io(struct kvm_msrs *u, int (*fn)(void *ctx, uint32_t index,
 		if (fn(ctx, e[i].index, (uint64_t *)&e[i].data))
 			break;
 	r = i;
-	if (writeback && vk_copy_out(u->entries, e, hdr.nmsrs * sizeof(*e)))
+	if (writeback && vk_copy_out(VK_UFIELD(u, struct kvm_msrs, entries), e, hdr.nmsrs * sizeof(*e)))
 		r = -EFAULT;
 	free(e);
 	return r;

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "vkvm_internal.h"
 
@@ -58,6 +59,14 @@ int vk_sync_memory(struct vkvm_vcpu *v)
 
 		if ((s->id >> 16) || ((s->gpa + s->size) >> VK_PHYS_BITS))
 			continue; /* SMM's space; beyond the modelled width */
+		/*
+		 * The engine reads the host pointer directly: memory the VMM
+		 * does not have mapped is KVM_RUN's EFAULT, not a crash.
+		 */
+		if (msync((void *)(uintptr_t)s->hva, s->size, MS_ASYNC)) {
+			ret = -EFAULT;
+			break;
+		}
 		if (uc_mem_map_ptr(v->uc, s->gpa, s->size,
 				   (s->flags & KVM_MEM_READONLY) ?
 					   UC_PROT_READ | UC_PROT_EXEC :

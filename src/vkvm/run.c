@@ -475,8 +475,12 @@ static long run_loop(struct vkvm_vcpu *v, const sigset_t *caller)
 		/* a memslot change under a waiting exit: KVM completes first */
 		if (v->in_hook && v->gen != v->vm->gen && vk_abandon(v))
 			return -ENOMEM;
-		if (!v->in_hook && vk_sync_memory(v))
-			return -ENOMEM;
+		if (!v->in_hook) {
+			int err = vk_sync_memory(v);
+
+			if (err)
+				return err;
+		}
 		vk_complete_pio(v);
 
 		if (inject(v)) {

@@ -80,7 +80,7 @@ static long set_cpuid2(struct vkvm_vcpu *v, struct kvm_cpuid2 *u)
 		return -EFAULT;
 	if (hdr.nent > VK_MAX_CPUID) /* kvm_vcpu_ioctl_set_cpuid2() */
 		return -E2BIG;
-	if (vk_copy_in(v->cpuid, u->entries, hdr.nent * sizeof(v->cpuid[0])))
+	if (vk_copy_in(v->cpuid, VK_UFIELD(u, struct kvm_cpuid2, entries), hdr.nent * sizeof(v->cpuid[0])))
 		return -EFAULT;
 	v->ncpuid = (int)hdr.nent;
 	return 0;
@@ -94,7 +94,7 @@ static long get_cpuid2(struct vkvm_vcpu *v, struct kvm_cpuid2 *u)
 		return -EFAULT;
 	if (hdr.nent < (uint32_t)v->ncpuid) /* kvm_vcpu_ioctl_get_cpuid2() */
 		return -E2BIG;
-	if (vk_copy_out(u->entries, v->cpuid, (size_t)v->ncpuid *
+	if (vk_copy_out(VK_UFIELD(u, struct kvm_cpuid2, entries), v->cpuid, (size_t)v->ncpuid *
 						      sizeof(v->cpuid[0])))
 		return -EFAULT;
 	hdr.nent = (uint32_t)v->ncpuid;
@@ -115,7 +115,7 @@ static long set_signal_mask(struct vkvm_vcpu *v, struct kvm_signal_mask *u)
 		return -EFAULT;
 	if (hdr.len != 8) /* the kernel's sigset_t */
 		return -EINVAL;
-	if (vk_copy_in(&bits, u->sigset, 8))
+	if (vk_copy_in(&bits, VK_UFIELD(u, struct kvm_signal_mask, sigset), 8))
 		return -EFAULT;
 	sigemptyset(&v->sigmask);
 	for (s = 1; s <= 64 && s < NSIG; s++)

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <linux/kvm.h>
@@ -159,6 +160,13 @@ struct vkvm_vcpu {
 
 /* dev.c */
 int vk_table_vcpu(struct vkvm_vcpu *v);
+
+/*
+ * A field of a user struct: the pointer may be anything, so no member
+ * access through it (a misaligned one is undefined behaviour).
+ */
+#define VK_UFIELD(u, type, field) \
+	((void *)((uintptr_t)(u) + offsetof(type, field)))
 
 /* uaccess.c: user memory, checked as copy_{from,to}_user would. */
 int vk_copy_in(void *dst, const void *src, size_t len);

@@ -367,6 +367,16 @@ static void run_guest(struct vmm *v, struct vm *vm, int step, uint32_t *res,
 		fail(v, step, "KVM_RUN");
 }
 
+/* The host's KVM is a character device; softsev's emulated one is not. */
+static const char *which_kvm(int kvm)
+{
+	struct stat st;
+
+	return !fstat(kvm, &st) && S_ISCHR(st.st_mode) ?
+		       "the host's KVM" :
+		       "softsev's emulated KVM";
+}
+
 static void guest_runs(struct vmm *v)
 {
 	uint32_t res, tick;
@@ -378,9 +388,9 @@ static void guest_runs(struct vmm *v)
 	snprintf(text, sizeof(text), "%08x\n", res);
 	if (save(v, "guest_result.txt", text, strlen(text)))
 		fail(v, 4, "writing guest_result.txt");
-	snprintf(what, sizeof(what), "the guest ran on the real KVM: it "
-		 "hashed its secret to %08x (port 0x%x) and ticked %u times",
-		 res, PORT_RESULT, tick);
+	snprintf(what, sizeof(what), "the guest ran on %s: it hashed its "
+		 "secret to %08x (port 0x%x) and ticked %u times",
+		 which_kvm(v->kvm), res, PORT_RESULT, tick);
 	demo_step(&v->o, 4, true, what,
 		  "only a guest launched as measured holds the secret; the "
 		  "host saw the answer, never the secret itself");
