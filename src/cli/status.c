@@ -142,7 +142,7 @@ static void print_human(json_object *doc)
 			printf("  mirror of #%d", num(e, "mirror_of"));
 		if (num(e, "mirrors"))
 			printf("  %d mirror(s)", num(e, "mirrors"));
-		printf("\n");
+		printf("  (%s KVM)\n", str(e, "kvm"));
 	}
 }
 

@@ -892,7 +892,8 @@ static void trace_after(struct conn *c, const struct ss_req *req,
 		if (rep->ret)
 			trace_result(res, sizeof(res), rep->ret, 0, false);
 		else
-			snprintf(res, sizeof(res), "vm#%u", rep->vm_id);
+			snprintf(res, sizeof(res), "vm#%u (%s KVM)",
+				 rep->vm_id, vmt_backend(s, rep->vm_id));
 		trace_line(s, c->pid, "kvm KVM_CREATE_VM type=%s -> %s",
 			   req->a1 < 5 ? types[req->a1] : "?", res);
 		return;

@@ -72,6 +72,8 @@ struct server {
 /* vmtable.c — callers hold s->lock. */
 int vmt_add(struct server *s, struct kvm_vm *vm, int fd, uint32_t *id);
 int vmt_find(struct server *s, int fd, uint32_t *id);
+/* "host" or "emulated": the KVM behind VM id */
+const char *vmt_backend(struct server *s, uint32_t id);
 void vmt_ref(struct server *s, struct sproc *p, uint32_t id);
 void vmt_unref(struct server *s, struct sproc *p, uint32_t id);
 void vmt_refresh(struct server *s, uint32_t id);

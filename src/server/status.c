@@ -174,6 +174,8 @@ static json_object *vms_json(struct server *s)
 				       json_object_new_string(vi.type < 4 ?
 							      types[vi.type] :
 							      "?"));
+		json_object_object_add(o, "kvm",
+				       json_object_new_string(vmt_backend(s, id)));
 		json_object_object_add(o, "sev", json_object_new_boolean(vi.active));
 		json_object_object_add(o, "es", json_object_new_boolean(vi.es_active));
 		json_object_object_add(o, "dead", json_object_new_boolean(vi.dead));

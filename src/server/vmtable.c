@@ -7,6 +7,9 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 #include <linux/kcmp.h>
 
 #include "server_internal.h"
@@ -131,4 +134,23 @@ void vmt_refresh(struct server *s, uint32_t id)
 		else
 			f->vcpu_protected[i / 8] &= (uint8_t)~bit;
 	}
+}
+
+/*
+ * Which KVM a VM file belongs to: the host's are anon inodes
+ * ("anon_inode:kvm-vm"), the emulated KVM's are memfds ("/memfd:kvm-vm").
+ */
+const char *vmt_backend(struct server *s, uint32_t id)
+{
+	char path[64], target[64];
+	ssize_t n;
+
+	if (!id || id >= SS_MAX_VMS || !s->vms[id].vm)
+		return "?";
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", s->vms[id].dup_fd);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n <= 0)
+		return "?";
+	target[n] = 0;
+	return strncmp(target, "/memfd:", 7) ? "host" : "emulated";
 }
