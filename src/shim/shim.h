@@ -40,6 +40,10 @@ int kvm_call(int fd, const struct fdi *e, unsigned long req, void *arg);
 /* kvm_call() for an fd looked up in the table. */
 int shim_kvm_ioctl(int fd, unsigned long req, void *arg);
 
+/* sysfs.c: /sys/module/kvm{,_amd}/parameters as on an SEV host */
+const char *shim_sysfs_value(const char *path, bool *always);
+int shim_sysfs_open(const char *text);
+
 /* kvm.c */
 int shim_ioctl(int fd, struct fdi *e, unsigned long req, void *arg);
 /* vmsa.c: one VMSA page from a real vCPU's registers. */
