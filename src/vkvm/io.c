@@ -121,6 +121,8 @@ static void hook_out(uc_engine *uc, uint32_t port, int size, uint32_t value,
 	struct vk_insn insn;
 
 	(void)uc;
+	if (vk_ioeventfd_signal(v->vm, true, port, (uint32_t)size, value))
+		return;
 	sync_io_rip(v, &insn);
 	io_exit(v, false, port, size, 1);
 	memcpy(pio_data(v), &value, (size_t)size);

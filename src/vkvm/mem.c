@@ -113,6 +113,8 @@ static void mmio_write(uc_engine *uc, uint64_t off, unsigned size,
 	struct kvm_run *run = m->v->run;
 
 	(void)uc;
+	if (vk_ioeventfd_signal(m->v->vm, false, m->base + off, size, value))
+		return;
 	vk_sync_mem_rip(m->v, m->base + off);
 	run->exit_reason = KVM_EXIT_MMIO;
 	run->mmio.phys_addr = m->base + off;

@@ -69,8 +69,7 @@ static void *ticker(void *arg)
 
 			if (now_ns() - v->slice_start < VK_SLICE_NS)
 				continue;
-			v->kick = 1;
-			uc_emu_stop(v->uc);
+			__atomic_store_n(&v->kick, 1, __ATOMIC_RELEASE);
 		}
 		pthread_mutex_unlock(&tick_lock);
 	}
@@ -115,10 +114,6 @@ static int running_add(struct vkvm_vcpu *v)
 		}
 	}
 	if (!ret) {
-		/*
-		 * kick stays as it is: a stop asked for while the engine
-		 * waited in a hook still lands, and must not look like HLT.
-		 */
 		v->slice_start = now_ns();
 		running[nrunning++] = v;
 	}
@@ -218,6 +213,23 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size,
 	(void)size;
 	v->blk = addr;
 	v->blk_io = 0;
+	/*
+	 * The ticker's turn: stop here, before the block runs, so the
+	 * KVM_RUN caller can look at signals, immediate_exit and the other
+	 * vCPUs.  A stop asked for from this hook lands before the block's
+	 * first instruction, but the engine leaves RIP where it last wrote
+	 * it, so RIP is set to the block's start first.  (A stop from
+	 * another thread lands anywhere: instructions ran twice.)
+	 */
+	if (__atomic_load_n(&v->kick, __ATOMIC_ACQUIRE)) {
+		uint64_t csbase;
+
+		v->kick = 0;
+		vk_cpu_code_bits(v, &csbase);
+		vk_cpu_set_rip(v, addr - csbase);
+		v->why = VK_KICK;
+		uc_emu_stop(uc);
+	}
 }
 
 /* CPUID answers from KVM_SET_CPUID2's table, as kvm_cpuid() does. */
@@ -299,13 +311,16 @@ static void engine_run(struct vkvm_vcpu *v)
 	uc_err err;
 
 	v->why = VK_RUNNING;
-	v->kick = 0;
 	uc_reg_read(v->uc, UC_X86_REG_RIP, &rip);
 	err = uc_emu_start(v->uc, rip, VK_NEVER, 0, step ? 1 : 0);
 	if (v->why != VK_RUNNING)
 		return;
 	if (err) {
 		internal_error(v, KVM_INTERNAL_ERROR_EMULATION);
+		/* what the emulator said, for whoever reads internal.data */
+		v->run->internal.ndata = 2;
+		v->run->internal.data[0] = err;
+		uc_reg_read(v->uc, UC_X86_REG_RIP, &v->run->internal.data[1]);
 		return;
 	}
 	uc_reg_read(v->uc, UC_X86_REG_RIP, &rip);
@@ -319,15 +334,7 @@ static void engine_run(struct vkvm_vcpu *v)
 		v->why = VK_EXIT;
 		return;
 	}
-	/*
-	 * The engine returns by itself only after HLT, or when the ticker
-	 * stopped it; a HLT the ticker's stop coincides with is taken as the
-	 * stop (see docs/fidelity.md).
-	 */
-	if (v->kick) {
-		v->why = VK_KICK;
-		return;
-	}
+	/* nothing else stops the engine without saying why: HLT */
 	v->run->exit_reason = KVM_EXIT_HLT;
 	v->why = VK_EXIT;
 }

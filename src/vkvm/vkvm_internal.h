@@ -61,6 +61,7 @@ struct vk_cpulock {
 
 struct vkvm_vcpu;
 struct vk_mmio;
+struct vk_ioeventfd;
 
 /* An instruction a hook stopped in, as decode.c found it. */
 struct vk_insn {
@@ -89,6 +90,7 @@ struct vkvm_vm {
 	uint64_t tss_addr, ident_addr;
 	uint32_t tsc_khz;
 	int64_t clock_offset; /* KVM_SET_CLOCK: guest ns - host ns */
+	struct vk_ioeventfd *ioeventfds;
 	struct vk_cpulock cpu;
 };
 
@@ -188,6 +190,12 @@ long vk_vm_ioctl(struct vkvm_vm *vm, int fd, unsigned long req, void *arg);
 struct vkvm_vm *vk_vm_new(unsigned long type, int *err);
 void vk_vm_put(struct vkvm_vm *vm);
 const struct vkvm_slot *vk_slot_find(struct vkvm_vm *vm, uint64_t gpa);
+
+/* ioeventfd.c */
+long vk_ioeventfd(struct vkvm_vm *vm, void *arg);
+bool vk_ioeventfd_signal(struct vkvm_vm *vm, bool pio, uint64_t addr,
+			 uint32_t len, uint64_t val);
+void vk_ioeventfd_free(struct vkvm_vm *vm);
 
 /* vcpu.c */
 long vk_vcpu_ioctl(struct vkvm_vcpu *v, unsigned long req, void *arg);

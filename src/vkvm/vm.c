@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "vkvm_internal.h"
@@ -57,6 +58,7 @@ void vk_vm_put(struct vkvm_vm *vm)
 		return;
 	for (i = 0; i < vm->nvcpus; i++)
 		vk_vcpu_free(vm->vcpus[i]);
+	vk_ioeventfd_free(vm);
 	pthread_mutex_destroy(&vm->lock);
 	pthread_mutex_destroy(&vm->cpu.m);
 	pthread_cond_destroy(&vm->cpu.c);
@@ -341,6 +343,27 @@ static long irq_line(struct vkvm_vm *vm, void *arg)
 	return 0;
 }
 
+/*
+ * kvm_irqfd(): only with an in-kernel irqchip (kvm_arch_irqfd_allowed());
+ * vkvm has no interrupt controller, so an assigned irqfd never fires
+ * (docs/fidelity.md V16).
+ */
+static long irqfd(struct vkvm_vm *vm, void *arg)
+{
+	struct kvm_irqfd a;
+
+	if (vk_copy_in(&a, arg, sizeof(a)))
+		return -EFAULT;
+	if (a.flags & ~(uint32_t)(KVM_IRQFD_FLAG_DEASSIGN |
+				  KVM_IRQFD_FLAG_RESAMPLE))
+		return -EINVAL;
+	if (a.flags & KVM_IRQFD_FLAG_DEASSIGN)
+		return 0;
+	if (!vm->irqchip)
+		return -EINVAL;
+	return fcntl((int)a.fd, F_GETFD) < 0 ? -EBADF : 0;
+}
+
 long vk_vm_ioctl(struct vkvm_vm *vm, int fd, unsigned long req, void *arg)
 {
 	(void)fd;
@@ -365,6 +388,10 @@ long vk_vm_ioctl(struct vkvm_vm *vm, int fd, unsigned long req, void *arg)
 		return irq_line(vm, arg);
 	case KVM_SET_GSI_ROUTING:
 		return gsi_routing(arg);
+	case KVM_IOEVENTFD:
+		return vk_ioeventfd(vm, arg);
+	case KVM_IRQFD:
+		return irqfd(vm, arg);
 	case KVM_GET_CLOCK:
 		return clock_get(vm, arg);
 	case KVM_SET_CLOCK:

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <sys/eventfd.h>
 #include "conf.h"
 #include "guests.h"
 
@@ -32,6 +33,8 @@ GUEST(modes);
 GUEST(io64);
 GUEST(idt);
 GUEST(triple);
+GUEST(ioev);
+extern const uint8_t ioev_hlt_end[];
 GUEST(loop);
 GUEST(smp);
 GUEST(slot);
@@ -1052,6 +1055,71 @@ static void test_two_vcpus(void **state)
 	vm_destroy(&vm);
 }
 
+/* ---- ioeventfd ---- */
+
+static int ioeventfd(int vm, uint64_t addr, uint32_t len, int fd,
+		     uint32_t flags, uint64_t match)
+{
+	struct kvm_ioeventfd a = { .datamatch = match, .addr = addr,
+				   .len = len, .fd = fd, .flags = flags };
+
+	return ioctl(vm, KVM_IOEVENTFD, &a);
+}
+
+/* kvm_assign_ioeventfd() and kvm_deassign_ioeventfd()'s checks. */
+static void ioeventfd_errors(int vm, int efd)
+{
+	assert_errno(ioeventfd(vm, 0x50, 3, efd, KVM_IOEVENTFD_FLAG_PIO, 0),
+		     EINVAL);
+	assert_errno(ioeventfd(vm, 0x50, 0, efd, KVM_IOEVENTFD_FLAG_PIO |
+				   KVM_IOEVENTFD_FLAG_DATAMATCH, 0), EINVAL);
+	assert_errno(ioeventfd(vm, ~0ull - 1, 4, efd, 0, 0), EINVAL);
+	assert_errno(ioeventfd(vm, 0x50, 1, efd, 1u << 7, 0), EINVAL);
+	assert_errno(ioeventfd(vm, 0x50, 1, -1, KVM_IOEVENTFD_FLAG_PIO, 0),
+		     EBADF);
+	assert_errno(ioeventfd(vm, 0x50, 1, 0, KVM_IOEVENTFD_FLAG_PIO, 0),
+		     EINVAL); /* fd 0 is not an eventfd */
+	/* a second wildcard on the same port collides */
+	assert_errno(ioeventfd(vm, PORT_IOEV, 1, efd, KVM_IOEVENTFD_FLAG_PIO,
+			       0), EEXIST);
+	assert_errno(ioeventfd(vm, 0x51, 1, efd, KVM_IOEVENTFD_FLAG_PIO |
+				   KVM_IOEVENTFD_FLAG_DEASSIGN, 0), ENOENT);
+}
+
+static void test_ioeventfd(void **state)
+{
+	struct vm vm;
+	struct vcpu v;
+	uint64_t n = 0;
+	int pio = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	int mmio = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+
+	(void)state;
+	assert_true(pio >= 0 && mmio >= 0);
+	lm_guest(&vm, &v, ioev_start, ioev_end);
+	assert_ok(ioeventfd(vm.fd, PORT_IOEV, 1, pio, KVM_IOEVENTFD_FLAG_PIO,
+			    0));
+	assert_ok(ioeventfd(vm.fd, MMIO_GPA, 4, mmio,
+			    KVM_IOEVENTFD_FLAG_DATAMATCH, IOEV_MATCH));
+	ioeventfd_errors(vm.fd, pio);
+	/* the matching store went to the eventfd; the other one exits */
+	assert_int_equal(*(uint32_t *)mmio_exit(&v, MMIO_GPA, 4, true),
+			 IOEV_OTHER);
+	assert_int_equal(read(pio, &n, 8), 8);
+	assert_int_equal(n, 2);
+	assert_int_equal(read(mmio, &n, 8), 8);
+	assert_int_equal(n, 1);
+	expect_out(&v, PORT_OUT, 1, STAGE_DONE);
+	expect_hlt(&v, GPA(ioev, ioev_hlt_end));
+	/* deassigned, a write exits again */
+	assert_ok(ioeventfd(vm.fd, PORT_IOEV, 1, pio,
+			    KVM_IOEVENTFD_FLAG_PIO | KVM_IOEVENTFD_FLAG_DEASSIGN,
+			    0));
+	vm_done(&vm, &v);
+	close(pio);
+	close(mmio);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1074,6 +1142,7 @@ int main(void)
 		cmocka_unit_test(test_immediate_exit),
 		cmocka_unit_test(test_signal_interrupts_run),
 		cmocka_unit_test(test_two_vcpus),
+		cmocka_unit_test(test_ioeventfd),
 	};
 
 	return cmocka_run_group_tests_name("conf_vkvm", tests, setup,

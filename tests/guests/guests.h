@@ -47,6 +47,11 @@
 #define PORT_VEC	0x30	/* idt.S: the vector, a byte */
 #define PORT_ERR	0x31	/* idt.S: the error code, a dword */
 #define PORT_RIP	0x32	/* idt.S: the saved RIP, low dword */
+#define PORT_IOEV	0x40	/* ioev.S: writes an ioeventfd takes */
+
+/* ioev.S */
+#define IOEV_MATCH	0x7	/* the MMIO ioeventfd's datamatch */
+#define IOEV_OTHER	0x8
 
 /* modes.S stages, each a byte on PORT_OUT. */
 #define STAGE_REAL	1
