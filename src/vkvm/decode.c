@@ -9,6 +9,7 @@
  * the registers (which the engine keeps exact at every access), is there.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <capstone/capstone.h>
 
 #include "vkvm_internal.h"
@@ -70,36 +71,86 @@ struct walk {
 	int bits;
 };
 
+/* A vCPU's decoder, opened once (opening one builds Capstone's tables). */
+struct vk_cs {
+	csh h;
+	cs_insn *insn;
+};
+
+static struct vk_cs *decoder(struct vkvm_vcpu *v)
+{
+	struct vk_cs *d = v->cs;
+
+	if (d)
+		return d;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &d->h)) {
+		free(d);
+		return NULL;
+	}
+	cs_option(d->h, CS_OPT_DETAIL, CS_OPT_ON);
+	d->insn = cs_malloc(d->h);
+	if (!d->insn) {
+		cs_close(&d->h);
+		free(d);
+		return NULL;
+	}
+	v->cs = d;
+	return d;
+}
+
+void vk_decode_free(struct vkvm_vcpu *v)
+{
+	struct vk_cs *d = v->cs;
+
+	if (!d)
+		return;
+	cs_free(d->insn, 1);
+	cs_close(&d->h);
+	free(d);
+	v->cs = NULL;
+}
+
 /* Decode the block at la, calling fn on each instruction until it says. */
 static int walk_block(struct vkvm_vcpu *v, uint64_t la,
 		      int (*fn)(struct walk *w, void *arg), void *arg)
 {
+	struct vk_cs *d = decoder(v);
 	struct walk w = { .v = v };
-	uint8_t code[16 * 64];
+	uint8_t code[16 * 16];
 	const uint8_t *p = code;
 	size_t left = sizeof(code);
-	uint64_t at = la;
+	uint64_t at = la, filled = la;
 	int ret = -ENOENT, i;
 
+	if (!d)
+		return -ENOMEM;
+	w.h = d->h;
+	w.insn = d->insn;
 	w.bits = vk_cpu_code_bits(v, &w.csbase);
-	if (cs_open(CS_ARCH_X86, w.bits == 64 ? CS_MODE_64 :
-				 w.bits == 32 ? CS_MODE_32 : CS_MODE_16, &w.h))
-		return -ENOSYS;
-	cs_option(w.h, CS_OPT_DETAIL, CS_OPT_ON);
+	cs_option(w.h, CS_OPT_MODE, w.bits == 64 ? CS_MODE_64 :
+				    w.bits == 32 ? CS_MODE_32 : CS_MODE_16);
 	/* a block may end near unmapped memory: read what can be read */
 	while (left && vk_read_linear(v, la, code, left))
 		left /= 2;
-	w.insn = cs_malloc(w.h);
-	for (i = 0; w.insn && left && i < 512; i++) {
-		if (!cs_disasm_iter(w.h, &p, &left, &at, w.insn))
-			break;
+	for (i = 0; left && i < 512; i++) {
+		if (!cs_disasm_iter(w.h, &p, &left, &at, w.insn)) {
+			/* at the end of what was read: read on from here */
+			if (at == filled)
+				break;
+			filled = at;
+			left = sizeof(code);
+			p = code;
+			while (left && vk_read_linear(v, at, code, left))
+				left /= 2;
+			continue;
+		}
 		ret = fn(&w, arg);
 		if (ret != -ENOENT)
 			break;
 	}
-	if (w.insn)
-		cs_free(w.insn, 1);
-	cs_close(&w.h);
 	return ret;
 }
 

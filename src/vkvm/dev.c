@@ -23,19 +23,42 @@ static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct vk_file *table;
 static int table_size;
 
+/*
+ * This process's id, kept across fork: every VM and vCPU ioctl compares
+ * it with the VM's owner, and vk_self() is a system call.
+ */
+static pid_t self;
+
+pid_t vk_self(void)
+{
+	pid_t p = __atomic_load_n(&self, __ATOMIC_RELAXED);
+
+	if (!p) {
+		p = getpid();
+		__atomic_store_n(&self, p, __ATOMIC_RELAXED);
+	}
+	return p;
+}
+
 static void before_fork(void)
 {
 	pthread_mutex_lock(&table_lock);
 }
 
-static void after_fork(void)
+static void after_fork_parent(void)
 {
+	pthread_mutex_unlock(&table_lock);
+}
+
+static void after_fork_child(void)
+{
+	self = getpid();
 	pthread_mutex_unlock(&table_lock);
 }
 
 __attribute__((constructor)) static void vk_init(void)
 {
-	pthread_atfork(before_fork, after_fork, after_fork);
+	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 }
 
 static int table_put(int fd, enum vkvm_kind kind, void *obj)
@@ -101,7 +124,7 @@ static void obj_get(struct vk_file f)
 		vm = f.obj;
 	else if (f.kind == VKVM_VCPU && f.obj)
 		vm = ((struct vkvm_vcpu *)f.obj)->vm;
-	if (!vm || vm->owner != getpid())
+	if (!vm || vm->owner != vk_self())
 		return;
 	pthread_mutex_lock(&vm->lock);
 	vm->refs++;
@@ -117,7 +140,7 @@ static void obj_put(struct vk_file f)
 	else if (f.kind == VKVM_VCPU && f.obj)
 		vm = ((struct vkvm_vcpu *)f.obj)->vm;
 	/* a forked child's copy of another address space's VM: leave it */
-	if (vm && vm->owner == getpid())
+	if (vm && vm->owner == vk_self())
 		vk_vm_put(vm);
 }
 
@@ -231,12 +254,12 @@ long vkvm_ioctl(int fd, unsigned long req, void *arg)
 		return sys_ioctl(req, arg);
 	case VKVM_VM:
 		/* kvm_vm_ioctl(): another address space's VM */
-		if (!f.obj || ((struct vkvm_vm *)f.obj)->owner != getpid())
+		if (!f.obj || ((struct vkvm_vm *)f.obj)->owner != vk_self())
 			return -EIO;
 		return vk_vm_ioctl(f.obj, fd, req, arg);
 	case VKVM_VCPU:
 		v = f.obj;
-		if (!v || v->vm->owner != getpid())
+		if (!v || v->vm->owner != vk_self())
 			return -EIO;
 		if (_IOC_TYPE(req) != KVMIO) /* kvm_vcpu_ioctl() */
 			return -EINVAL;

@@ -82,7 +82,7 @@ static int ticker_start(void)
 	pthread_t t;
 	int ret = 0;
 
-	if (ticker_pid == getpid())
+	if (ticker_pid == vk_self())
 		return 0;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -92,7 +92,7 @@ static int ticker_start(void)
 		pthread_detach(t);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!ret)
-		ticker_pid = getpid();
+		ticker_pid = vk_self();
 	return ret;
 }
 
@@ -551,7 +551,8 @@ long vk_run(struct vkvm_vcpu *v)
 	sigdelset(&block, SIGFPE);
 	sigdelset(&block, SIGTRAP);
 	pthread_sigmask(SIG_BLOCK, &block, &caller);
-	if (signal_waiting(v, &caller)) {
+	/* without its own mask, what is pending was blocked already */
+	if (v->sigmask_set && signal_waiting(v, &caller)) {
 		pthread_sigmask(SIG_SETMASK, &caller, NULL);
 		v->run->exit_reason = KVM_EXIT_INTR;
 		return -EINTR;

@@ -16,7 +16,7 @@ int vk_copy_in(void *dst, const void *src, size_t len)
 
 	if (!len)
 		return 0;
-	return process_vm_readv(getpid(), &l, 1, &r, 1, 0) == (ssize_t)len ?
+	return process_vm_readv(vk_self(), &l, 1, &r, 1, 0) == (ssize_t)len ?
 		       0 :
 		       -EFAULT;
 }
@@ -27,7 +27,7 @@ int vk_copy_out(void *dst, const void *src, size_t len)
 
 	if (!len)
 		return 0;
-	return process_vm_writev(getpid(), &l, 1, &r, 1, 0) == (ssize_t)len ?
+	return process_vm_writev(vk_self(), &l, 1, &r, 1, 0) == (ssize_t)len ?
 		       0 :
 		       -EFAULT;
 }

@@ -52,6 +52,7 @@ void vk_vcpu_free(struct vkvm_vcpu *v)
 	if (!v)
 		return;
 	vk_run_release(v);
+	vk_decode_free(v);
 	if (v->ctx)
 		uc_context_free(v->ctx);
 	if (v->uc)

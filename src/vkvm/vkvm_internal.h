@@ -127,6 +127,7 @@ struct vkvm_vcpu {
 	void *asan_fake;
 	bool co_live;
 	bool in_hook; /* suspended inside a hook, an exit outstanding */
+	void *cs; /* decode.c's Capstone handle and instruction */
 	uint64_t blk; /* where the running translated block began */
 	int blk_io; /* port accesses so far in it */
 	struct vk_pio pio; /* the port exit a hook waits in */
@@ -162,6 +163,7 @@ struct vkvm_vcpu {
 
 /* dev.c */
 int vk_table_vcpu(struct vkvm_vcpu *v);
+pid_t vk_self(void); /* getpid(), without the system call */
 
 /*
  * A field of a user struct: the pointer may be anything, so no member
@@ -231,6 +233,7 @@ int vk_find_io(struct vkvm_vcpu *v, uint64_t la, int n, struct vk_insn *out);
 int vk_find_mem(struct vkvm_vcpu *v, uint64_t la, uint64_t gpa,
 		uint64_t *rip);
 int vk_linear_to_gpa(struct vkvm_vcpu *v, uint64_t la, uint64_t *gpa);
+void vk_decode_free(struct vkvm_vcpu *v);
 
 /* mem.c */
 int vk_sync_memory(struct vkvm_vcpu *v);

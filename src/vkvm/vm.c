@@ -38,7 +38,7 @@ struct vkvm_vm *vk_vm_new(unsigned long type, int *err)
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_mutex_init(&vm->cpu.m, NULL);
 	pthread_cond_init(&vm->cpu.c, NULL);
-	vm->owner = getpid();
+	vm->owner = vk_self();
 	vm->refs = 1;
 	vm->gen = 1;
 	vm->tsc_khz = 2000000;
