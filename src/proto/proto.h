@@ -60,6 +60,7 @@ struct ss_rep {
 	uint32_t max_asid, min_sev_asid, cbit, vm_types;
 	uint64_t vmsa_features;
 	uint8_t sev_es;
+	uint8_t kvm_backend; /* SS_HELLO: softsevd's default SS_KVM_* */
 };
 
 /*
@@ -84,6 +85,7 @@ struct ss_vm_flags {
 #define SS_ENV_SEV_PATH "SOFTSEV_SEV_PATH"
 #define SS_ENV_CGROUP "SOFTSEV_CGROUP" /* the misc cgroup a process is in */
 #define SS_ENV_KVM "SOFTSEV_KVM" /* auto, host or emulated */
+enum { SS_KVM_AUTO = 0, SS_KVM_HOST, SS_KVM_EMULATED };
 #define SS_CG_NAME_MAX 64
 
 #endif

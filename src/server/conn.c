@@ -570,6 +570,7 @@ static void hello(struct conn *c, const struct ss_req *req,
 					   KVM_X86_SEV_VMSA_FEATURES, &feat) &&
 		      (rep->vm_types & (1 << KVM_X86_SEV_ES_VM));
 	rep->vmsa_features = feat;
+	rep->kvm_backend = s->cfg.kvm_backend;
 	*out_fd = s->flags_fd;
 }
 

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "proto.h"
 #include "server.h"
 
 #define MAX_FAULTS 32
@@ -55,6 +56,7 @@ static void usage(FILE *f)
 		"                [--model NAME] [--asids N] [--min-sev-asid N]\n"
 		"                [--no-sev-es] [--fault SPEC]... [--fw-latency US]\n"
 		"                [--trace FILE] [--ready-fd FD]\n"
+		"                [--kvm auto|host|emulated]\n"
 		"\n"
 		"Runs one software AMD SEV machine (a virtual Secure Processor\n"
 		"and KVM's SEV support) for programs started with\n"
@@ -80,7 +82,10 @@ static void usage(FILE *f)
 		"                    SOFTSEV_CGROUP=NAME are in it (repeatable)\n"
 		"  --trace FILE      one decoded line per operation to FILE ('-':\n"
 		"                    stderr); `softsev trace` follows a running one\n"
-		"  --ready-fd FD     write one byte to FD once clients can connect\n");
+		"  --ready-fd FD     write one byte to FD once clients can connect\n"
+		"  --kvm MODE        the KVM clients get unless SOFTSEV_KVM says:\n"
+		"                    the host's /dev/kvm, softsev's emulated one, or\n"
+		"                    the host's when it opens (auto, the default)\n");
 }
 
 int main(int argc, char **argv)
@@ -98,6 +103,7 @@ int main(int argc, char **argv)
 		{ "trace", required_argument, 0, 't' },
 		{ "cgroup", required_argument, 0, 'g' },
 		{ "fw-latency", required_argument, 0, 'l' },
+		{ "kvm", required_argument, 0, 'k' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -143,6 +149,19 @@ int main(int argc, char **argv)
 			break;
 		case 'E':
 			cfg.kvm.sev_es = false;
+			break;
+		case 'k':
+			if (!strcmp(optarg, "auto")) {
+				cfg.kvm_backend = SS_KVM_AUTO;
+			} else if (!strcmp(optarg, "host")) {
+				cfg.kvm_backend = SS_KVM_HOST;
+			} else if (!strcmp(optarg, "emulated")) {
+				cfg.kvm_backend = SS_KVM_EMULATED;
+			} else {
+				fprintf(stderr, "softsevd: --kvm takes auto, "
+						"host or emulated\n");
+				return 2;
+			}
 			break;
 		case 't':
 			cfg.trace_path = optarg;

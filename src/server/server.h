@@ -23,6 +23,7 @@ struct server_config {
 	struct kvm_host_config kvm;
 	bool init_on_probe;
 	const char *trace_path; /* "-" for stderr; NULL: no trace file */
+	uint8_t kvm_backend; /* SS_KVM_*: clients' KVM unless they say */
 };
 
 struct server;

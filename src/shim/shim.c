@@ -42,8 +42,8 @@ static int (*real_fcntl)(int, int, ...);
 static ssize_t (*real_recvmsg)(int, struct msghdr *, int);
 
 static bool active;
-/* Which KVM /dev/kvm opens: 0 auto, 1 the host's, 2 vkvm. */
-static int kvm_backend;
+/* Which KVM /dev/kvm opens (SS_KVM_*): SOFTSEV_KVM's, else softsevd's. */
+static int kvm_env = -1;
 static char *sock_path, *sev_path, *cgroup_name;
 static uint64_t token[2];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -414,10 +414,12 @@ __attribute__((constructor)) static void shim_init(void)
 	RESOLVE(dup3);
 	RESOLVE(fcntl);
 	RESOLVE(recvmsg);
-	if (getenv(SS_ENV_KVM) && !strcmp(getenv(SS_ENV_KVM), "host"))
-		kvm_backend = 1;
+	if (getenv(SS_ENV_KVM) && !strcmp(getenv(SS_ENV_KVM), "auto"))
+		kvm_env = SS_KVM_AUTO;
+	else if (getenv(SS_ENV_KVM) && !strcmp(getenv(SS_ENV_KVM), "host"))
+		kvm_env = SS_KVM_HOST;
 	else if (getenv(SS_ENV_KVM) && !strcmp(getenv(SS_ENV_KVM), "emulated"))
-		kvm_backend = 2;
+		kvm_env = SS_KVM_EMULATED;
 	sock_path = getenv(SS_ENV_SOCKET);
 	sev_path = getenv(SS_ENV_SEV_PATH);
 	if (!sock_path || !sev_path)
@@ -462,6 +464,16 @@ static const char *redirect(const char *path)
 	return path;
 }
 
+static int kvm_backend(void)
+{
+	const struct ss_rep *h;
+
+	if (kvm_env >= 0)
+		return kvm_env;
+	h = shim_host();
+	return h ? h->kvm_backend : SS_KVM_AUTO;
+}
+
 static bool is_dev_kvm(const char *path)
 {
 	return active && path && !strcmp(path, "/dev/kvm");
@@ -476,8 +488,10 @@ static int open_kvm(int real_fd, int flags)
 	struct fdi e = { .kind = FD_KVM, .emu = 1 };
 	int fd, err = errno;
 
+	int b = kvm_backend();
+
 	/* auto: only the real device counts (not a stray file there) */
-	if (kvm_backend == 1 || (kvm_backend == 0 && real_fd >= 0 &&
+	if (b == SS_KVM_HOST || (b == SS_KVM_AUTO && real_fd >= 0 &&
 				 is_kvm_dev(real_fd)))
 		return track_open(real_fd, "/dev/kvm", flags);
 	if (real_fd >= 0)
@@ -549,9 +563,11 @@ int open(const char *path, int flags, ...)
 	fd = open_param(path, flags, real_open3);
 	if (fd != -2)
 		return fd;
-	if (is_dev_kvm(path) && kvm_backend != 1)
-		return open_kvm(kvm_backend == 2 ? -1 :
-				real_open(path, flags, mode), flags);
+	if (is_dev_kvm(path) && kvm_backend() != SS_KVM_HOST)
+		return open_kvm(kvm_backend() == SS_KVM_EMULATED ?
+					-1 :
+					real_open(path, flags, mode),
+				flags);
 	return track_open(real_open(redirect(path), flags, mode), path, flags);
 }
 
@@ -576,9 +592,11 @@ int openat(int dirfd, const char *path, int flags, ...)
 		if (fd != -2)
 			return fd;
 	}
-	if (is_dev_kvm(path) && kvm_backend != 1)
-		return open_kvm(kvm_backend == 2 ? -1 :
-				real_openat(dirfd, path, flags, mode), flags);
+	if (is_dev_kvm(path) && kvm_backend() != SS_KVM_HOST)
+		return open_kvm(kvm_backend() == SS_KVM_EMULATED ?
+					-1 :
+					real_openat(dirfd, path, flags, mode),
+				flags);
 	return track_open(real_openat(dirfd, redirect(path), flags, mode),
 			  path, flags);
 }
@@ -773,8 +791,8 @@ static bool kvm_is_emulated(void)
 {
 	static int (*real_access)(const char *, int);
 
-	if (kvm_backend != 0)
-		return kvm_backend == 2;
+	if (kvm_backend() != SS_KVM_AUTO)
+		return kvm_backend() == SS_KVM_EMULATED;
 	struct stat st;
 
 	if (!real_access)
