@@ -67,7 +67,9 @@ static void *ticker(void *arg)
 		for (i = 0; i < nrunning; i++) {
 			struct vkvm_vcpu *v = running[i];
 
-			if (now_ns() - v->slice_start < VK_SLICE_NS)
+			if (now_ns() - __atomic_load_n(&v->slice_start,
+							__ATOMIC_RELAXED) <
+			    VK_SLICE_NS)
 				continue;
 			__atomic_store_n(&v->kick, 1, __ATOMIC_RELEASE);
 		}
@@ -114,7 +116,7 @@ static int running_add(struct vkvm_vcpu *v)
 		}
 	}
 	if (!ret) {
-		v->slice_start = now_ns();
+		__atomic_store_n(&v->slice_start, now_ns(), __ATOMIC_RELAXED);
 		running[nrunning++] = v;
 	}
 	pthread_mutex_unlock(&tick_lock);
@@ -142,10 +144,11 @@ static void cpu_lock(struct vk_cpulock *l)
 
 	pthread_mutex_lock(&l->m);
 	me = l->next++;
-	l->waiters++;
+	/* read without the mutex by a running vCPU, at its time slice */
+	__atomic_add_fetch(&l->waiters, 1, __ATOMIC_RELAXED);
 	while (l->serving != me)
 		pthread_cond_wait(&l->c, &l->m);
-	l->waiters--;
+	__atomic_sub_fetch(&l->waiters, 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&l->m);
 }
 
@@ -224,7 +227,7 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size,
 	if (__atomic_load_n(&v->kick, __ATOMIC_ACQUIRE)) {
 		uint64_t csbase;
 
-		v->kick = 0;
+		__atomic_store_n(&v->kick, 0, __ATOMIC_RELAXED);
 		vk_cpu_code_bits(v, &csbase);
 		vk_cpu_set_rip(v, addr - csbase);
 		v->why = VK_KICK;
@@ -519,7 +522,7 @@ static long run_loop(struct vkvm_vcpu *v, const sigset_t *caller)
 			cpu_unlock(&v->vm->cpu);
 			cpu_lock(&v->vm->cpu);
 		}
-		v->slice_start = now_ns();
+		__atomic_store_n(&v->slice_start, now_ns(), __ATOMIC_RELAXED);
 	}
 }
 

@@ -155,7 +155,7 @@ struct vkvm_vcpu {
 	bool nmi;
 	uint64_t mce_cap;
 	/* kicks from the ticker */
-	volatile int kick;
+	int kick; /* set by the ticker: stop at the next block (atomics) */
 	volatile bool running;
 	pthread_t thread;
 	uint64_t slice_start;

@@ -253,7 +253,8 @@ static long clock_get(struct vkvm_vm *vm, void *arg)
 	struct kvm_clock_data d;
 
 	memset(&d, 0, sizeof(d));
-	d.clock = (uint64_t)(host_ns(CLOCK_MONOTONIC) + vm->clock_offset);
+	/* modulo 2^64, as the kernel's u64 arithmetic */
+	d.clock = (uint64_t)host_ns(CLOCK_MONOTONIC) + (uint64_t)vm->clock_offset;
 	d.flags = KVM_CLOCK_REALTIME;
 	d.realtime = (uint64_t)host_ns(CLOCK_REALTIME);
 	return vk_copy_out(arg, &d, sizeof(d));
@@ -269,12 +270,12 @@ static long clock_set(struct vkvm_vm *vm, void *arg)
 	if (d.flags & ~(uint32_t)(KVM_CLOCK_REALTIME | KVM_CLOCK_HOST_TSC))
 		return -EINVAL; /* kvm_vm_ioctl_set_clock() */
 	if (d.flags & KVM_CLOCK_REALTIME) {
-		int64_t late = host_ns(CLOCK_REALTIME) - (int64_t)d.realtime;
+		uint64_t real = (uint64_t)host_ns(CLOCK_REALTIME);
 
-		if (late > 0)
-			d.clock += (uint64_t)late;
+		if (real > d.realtime)
+			d.clock += real - d.realtime;
 	}
-	vm->clock_offset = (int64_t)d.clock - now;
+	vm->clock_offset = (int64_t)(d.clock - (uint64_t)now);
 	return 0;
 }
 
