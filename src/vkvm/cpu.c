@@ -41,7 +41,6 @@
 #define HF_MP_SHIFT 9
 #define HF_LMA (1u << 14)
 #define HF_CS64 (1u << 15)
-#define HF_GUEST (1u << 21)
 #define HF_OSFXSR (1u << 22)
 #define HF_SMAP (1u << 23)
 #define HF_KEEP ((1u << 3) | (1u << 16) | (1u << 18) | (0x3fu << 19))
@@ -214,12 +213,7 @@ static void dt_get(const uint8_t *p, struct kvm_dtable *d)
 /* QEMU's x86_update_hflags() on the state in the saved context. */
 static void update_hflags(uint8_t *e)
 {
-	/*
-	 * HF_GUEST: the engine runs the vCPU as an SVM guest with no
-	 * intercepts, so it writes RIP back before every port access and
-	 * every interceptable instruction: a hook then sees the exact RIP.
-	 */
-	uint32_t hf = (rd32(e + ENV_HFLAGS) & HF_KEEP) | HF_GUEST;
+	uint32_t hf = rd32(e + ENV_HFLAGS) & HF_KEEP;
 	uint64_t cr0 = rd64(e + ENV_CR), cr4 = rd64(e + ENV_CR + 32);
 	uint64_t efer = rd64(e + ENV_EFER), fl = rd64(e + ENV_EFLAGS);
 	uint32_t cs = rd32(e + ENV_SEGS + 1 * ENV_SEG_SIZE + 20);
