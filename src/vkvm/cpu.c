@@ -11,6 +11,7 @@
  * through the API and refuses to run on a build where they do not hold.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -658,8 +659,16 @@ int vk_cpu_init(struct vkvm_vcpu *v)
 		return -ENOMEM;
 	}
 	pthread_mutex_lock(&once);
-	if (!checked)
+	if (!checked) {
 		checked = calibrate(v) ? -1 : 1;
+		/* the one thing a program would not otherwise learn why */
+		if (checked < 0)
+			fprintf(stderr, "softsev: the emulated KVM does not know "
+					"this Unicorn build's CPU state layout (built "
+					"for 2.1.1); KVM_CREATE_VCPU fails with ENOSYS. "
+					"Rebuild softsev against Unicorn 2.1.1, or use "
+					"--kvm=host where /dev/kvm exists\n");
+	}
 	ret = checked > 0 ? 0 : -ENOSYS;
 	pthread_mutex_unlock(&once);
 	if (ret) {

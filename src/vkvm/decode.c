@@ -135,8 +135,8 @@ static int walk_block(struct vkvm_vcpu *v, uint64_t la,
 	/* a block may end near unmapped memory: read what can be read */
 	while (left && vk_read_linear(v, la, code, left))
 		left /= 2;
-	for (i = 0; left && i < 512; i++) {
-		if (!cs_disasm_iter(w.h, &p, &left, &at, w.insn)) {
+	for (i = 0; i < 512; i++) {
+		if (!left || !cs_disasm_iter(w.h, &p, &left, &at, w.insn)) {
 			/* at the end of what was read: read on from here */
 			if (at == filled)
 				break;
@@ -185,6 +185,8 @@ int vk_find_io(struct vkvm_vcpu *v, uint64_t la, int n, struct vk_insn *out)
 struct mem_want {
 	uint64_t gpa;
 	uint64_t *rip;
+	uint64_t start; /* the operand's guest-physical address */
+	unsigned int size; /* and its size */
 	struct kvm_sregs s;
 };
 
@@ -237,6 +239,8 @@ static int mem_step(struct walk *w, void *arg)
 			continue;
 		if (q->gpa >= gpa && q->gpa < gpa + (op->size ? op->size : 1)) {
 			*q->rip = w->insn->address - w->csbase;
+			q->start = gpa;
+			q->size = op->size;
 			return 0;
 		}
 	}
@@ -244,10 +248,43 @@ static int mem_step(struct walk *w, void *arg)
 }
 
 int vk_find_mem(struct vkvm_vcpu *v, uint64_t la, uint64_t gpa,
-		uint64_t *rip)
+		uint64_t *rip, uint64_t *start, unsigned int *size)
 {
-	struct mem_want q = { gpa, rip };
+	struct mem_want q = { .gpa = gpa, .rip = rip };
+	int ret;
 
 	vk_get_sregs(v, &q.s);
-	return walk_block(v, la, mem_step, &q);
+	ret = walk_block(v, la, mem_step, &q);
+	*start = q.start;
+	*size = q.size;
+	return ret;
+}
+
+struct hlt_want {
+	uint64_t end; /* linear address just past the block */
+	bool hlt;
+};
+
+static int hlt_step(struct walk *w, void *arg)
+{
+	struct hlt_want *q = arg;
+	uint64_t next = w->insn->address + w->insn->size;
+
+	if (next < q->end)
+		return -ENOENT;
+	q->hlt = next == q->end && w->insn->id == X86_INS_HLT;
+	return 0;
+}
+
+bool vk_block_ends_in_hlt(struct vkvm_vcpu *v, uint64_t la, uint32_t size,
+			  uint64_t rip)
+{
+	struct hlt_want q = { la + size, false };
+	uint64_t csbase;
+
+	vk_cpu_code_bits(v, &csbase);
+	if (!size || csbase + rip != la + size)
+		return false;
+	walk_block(v, la, hlt_step, &q);
+	return q.hlt;
 }

@@ -35,13 +35,20 @@ static void sync_io_rip(struct vkvm_vcpu *v, struct vk_insn *insn)
 		vk_cpu_set_rip(v, insn->rip);
 }
 
-/* The same for an MMIO access: the instruction whose operand is there. */
-void vk_sync_mem_rip(struct vkvm_vcpu *v, uint64_t gpa)
+/*
+ * The same for an MMIO access: the instruction whose operand is there.
+ * Returns the operand's size when the access is the first half of an
+ * 8-byte operand at gpa (the emulator splits those in two), else 0.
+ */
+unsigned int vk_sync_mem_rip(struct vkvm_vcpu *v, uint64_t gpa)
 {
-	uint64_t rip;
+	uint64_t rip, start;
+	unsigned int size;
 
-	if (!vk_find_mem(v, v->blk, gpa, &rip))
-		vk_cpu_set_rip(v, rip);
+	if (vk_find_mem(v, v->blk, gpa, &rip, &start, &size))
+		return 0;
+	vk_cpu_set_rip(v, rip);
+	return size == 8 && start == gpa ? 8 : 0;
 }
 
 static void io_exit(struct vkvm_vcpu *v, bool in, uint32_t port, int size,

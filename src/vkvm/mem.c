@@ -87,22 +87,48 @@ out:
 	return ret;
 }
 
+/*
+ * The emulator hands an 8-byte access to MMIO over as two 4-byte ones;
+ * KVM makes one exit of 8.  A read exits once for 8 bytes and serves the
+ * second half from them; a write keeps its first half until the second.
+ */
+static bool second_half(struct vkvm_vcpu *v, uint64_t gpa, unsigned size,
+			bool write)
+{
+	return v->half_pending && v->half_write == write &&
+	       gpa == v->half_gpa + 4 && size == 4;
+}
+
 static uint64_t mmio_read(uc_engine *uc, uint64_t off, unsigned size,
 			  void *arg)
 {
 	struct vk_mmio *m = arg;
-	struct kvm_run *run = m->v->run;
-	uint64_t val = 0;
+	struct vkvm_vcpu *v = m->v;
+	struct kvm_run *run = v->run;
+	uint64_t val = 0, gpa = m->base + off;
+	unsigned int len = size > 8 ? 8 : size;
 
 	(void)uc;
-	vk_sync_mem_rip(m->v, m->base + off);
+	if (second_half(v, gpa, size, false)) {
+		v->half_pending = false;
+		return v->half_hi;
+	}
+	v->half_pending = false;
+	if (vk_sync_mem_rip(v, gpa) == 8 && size == 4)
+		len = 8;
 	run->exit_reason = KVM_EXIT_MMIO;
-	run->mmio.phys_addr = m->base + off;
-	run->mmio.len = size > 8 ? 8 : size;
+	run->mmio.phys_addr = gpa;
+	run->mmio.len = len;
 	run->mmio.is_write = 0;
 	memset(run->mmio.data, 0, sizeof(run->mmio.data));
-	vk_exit_and_wait(m->v);
+	vk_exit_and_wait(v);
 	memcpy(&val, run->mmio.data, size > 8 ? 8 : size);
+	if (len == 8 && size == 4) {
+		memcpy(&v->half_hi, run->mmio.data + 4, 4);
+		v->half_gpa = gpa;
+		v->half_write = false;
+		v->half_pending = true;
+	}
 	return val;
 }
 
@@ -110,19 +136,36 @@ static void mmio_write(uc_engine *uc, uint64_t off, unsigned size,
 		       uint64_t value, void *arg)
 {
 	struct vk_mmio *m = arg;
-	struct kvm_run *run = m->v->run;
+	struct vkvm_vcpu *v = m->v;
+	struct kvm_run *run = v->run;
+	uint64_t gpa = m->base + off;
+	unsigned int len = size > 8 ? 8 : size;
 
 	(void)uc;
-	if (vk_ioeventfd_signal(m->v->vm, false, m->base + off, size, value))
+	if (second_half(v, gpa, size, true)) {
+		v->half_pending = false;
+		value = v->half_low | value << 32;
+		gpa -= 4;
+		len = 8;
+	} else {
+		v->half_pending = false;
+		if (vk_sync_mem_rip(v, gpa) == 8 && size == 4) {
+			v->half_low = value & 0xffffffffull;
+			v->half_gpa = gpa;
+			v->half_write = true;
+			v->half_pending = true;
+			return; /* the exit comes with the second half */
+		}
+	}
+	if (vk_ioeventfd_signal(v->vm, false, gpa, len, value))
 		return;
-	vk_sync_mem_rip(m->v, m->base + off);
 	run->exit_reason = KVM_EXIT_MMIO;
-	run->mmio.phys_addr = m->base + off;
-	run->mmio.len = size > 8 ? 8 : size;
+	run->mmio.phys_addr = gpa;
+	run->mmio.len = len;
 	run->mmio.is_write = 1;
 	memset(run->mmio.data, 0, sizeof(run->mmio.data));
-	memcpy(run->mmio.data, &value, size > 8 ? 8 : size);
-	vk_exit_and_wait(m->v);
+	memcpy(run->mmio.data, &value, len);
+	vk_exit_and_wait(v);
 }
 
 /* An access outside every memslot: a page of MMIO there, and retry. */

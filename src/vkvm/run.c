@@ -213,8 +213,8 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size,
 	struct vkvm_vcpu *v = arg;
 
 	(void)uc;
-	(void)size;
 	v->blk = addr;
+	v->blk_size = size;
 	v->blk_io = 0;
 	/*
 	 * The ticker's turn: stop here, before the block runs, so the
@@ -224,7 +224,8 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size,
 	 * it, so RIP is set to the block's start first.  (A stop from
 	 * another thread lands anywhere: instructions ran twice.)
 	 */
-	if (__atomic_load_n(&v->kick, __ATOMIC_ACQUIRE)) {
+	/* not before one block has run: each turn makes progress */
+	if (v->blk_count++ && __atomic_load_n(&v->kick, __ATOMIC_ACQUIRE)) {
 		uint64_t csbase;
 
 		__atomic_store_n(&v->kick, 0, __ATOMIC_RELAXED);
@@ -274,25 +275,36 @@ static int hook_cpuid(uc_engine *uc, void *arg)
 	return 1; /* skip the emulator's own answer */
 }
 
+/*
+ * An exception or INT n: the engine raises it but never delivers it.
+ * Stop, and deliver it outside the engine (deliver.c).  The stop can
+ * land after the engine has gone back to the faulting instruction and
+ * raised the same fault again (as a nested one): the first one counts.
+ */
 static void hook_intr(uc_engine *uc, uint32_t intno, void *arg)
 {
 	struct vkvm_vcpu *v = arg;
 
-	v->why = VK_INTR;
-	v->intno = intno;
-	/* the engine clears the error code once the hook returns */
-	vk_cpu_exception(v, &v->exc_err, &v->exc_soft, &v->exc_next);
+	if (v->why != VK_INTR) {
+		v->why = VK_INTR;
+		v->intno = intno;
+		/* the engine clears the error code once the hook returns */
+		vk_cpu_exception(v, &v->exc_err, &v->exc_soft, &v->exc_next);
+	}
 	uc_emu_stop(uc);
 }
 
+/* #UD: the engine only reports it through this hook (then also as INTR). */
 static bool hook_invalid(uc_engine *uc, void *arg)
 {
 	struct vkvm_vcpu *v = arg;
 
-	v->why = VK_INTR;
-	v->intno = 6; /* #UD */
-	v->exc_err = 0;
-	v->exc_soft = false;
+	if (v->why != VK_INTR) {
+		v->why = VK_INTR;
+		v->intno = 6;
+		v->exc_err = 0;
+		v->exc_soft = false;
+	}
 	uc_emu_stop(uc);
 	return true;
 }
@@ -310,12 +322,17 @@ static void engine_run(struct vkvm_vcpu *v)
 {
 	bool step = (v->dbg.control & KVM_GUESTDBG_ENABLE) &&
 		    (v->dbg.control & KVM_GUESTDBG_SINGLESTEP);
-	uint64_t rip;
+	uint64_t rip, start;
 	uc_err err;
 
 	v->why = VK_RUNNING;
-	uc_reg_read(v->uc, UC_X86_REG_RIP, &rip);
-	err = uc_emu_start(v->uc, rip, VK_NEVER, 0, step ? 1 : 0);
+	v->blk_count = 0;
+	v->blk_size = 0;
+	uc_reg_read(v->uc, UC_X86_REG_RIP, &start);
+	/* after a run that stopped before doing anything: one instruction */
+	err = uc_emu_start(v->uc, start, VK_NEVER, 0,
+			   step || v->stalled ? 1 : 0);
+	v->stalled = false;
 	if (v->why != VK_RUNNING)
 		return;
 	if (err) {
@@ -337,7 +354,17 @@ static void engine_run(struct vkvm_vcpu *v)
 		v->why = VK_EXIT;
 		return;
 	}
-	/* nothing else stops the engine without saying why: HLT */
+	/*
+	 * The engine came back by itself: after HLT, or late for a stop
+	 * asked before this run (a stop can outlive the run it was for and
+	 * end the next one at a block boundary).  Only a block that ends in
+	 * HLT right here is a HLT.
+	 */
+	if (!vk_block_ends_in_hlt(v, v->blk, v->blk_size, rip)) {
+		v->stalled = rip == start;
+		v->why = VK_KICK;
+		return;
+	}
 	v->run->exit_reason = KVM_EXIT_HLT;
 	v->why = VK_EXIT;
 }

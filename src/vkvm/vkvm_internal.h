@@ -120,6 +120,10 @@ struct vkvm_vcpu {
 	int nmapped;
 	struct vk_mmio **mmio; /* MMIO pages, mapped on first access */
 	int nmmio, maxmmio;
+	/* an 8-byte access the emulator splits in two: its other half */
+	bool half_pending, half_write;
+	uint64_t half_gpa, half_low;
+	uint32_t half_hi;
 	/* the engine runs on its own stack, so a hook can wait for userspace */
 	void *stack;
 	size_t stack_size;
@@ -127,17 +131,19 @@ struct vkvm_vcpu {
 	void *asan_fake;
 	bool co_live;
 	bool in_hook; /* suspended inside a hook, an exit outstanding */
+	uint32_t intno, exc_err; /* the exception to deliver */
+	bool exc_soft; /* INT n / INT3: returns to exc_next */
+	uint64_t exc_next;
 	void *cs; /* decode.c's Capstone handle and instruction */
 	uint64_t blk; /* where the running translated block began */
+	uint32_t blk_size, blk_count; /* its length; blocks in this run */
+	bool stalled; /* the last run ended before its first instruction */
 	int blk_io; /* port accesses so far in it */
 	struct vk_pio pio; /* the port exit a hook waits in */
 	struct vk_pio complete; /* ... or that the next KVM_RUN completes */
 	uint8_t ins_buf[1024]; /* INS read-ahead (pio_in_emulated()) */
 	int ins_pos, ins_end, ins_size;
 	enum vk_why why;
-	uint32_t intno, exc_err; /* the exception to deliver */
-	bool exc_soft; /* INT n / INT3: returns to exc_next */
-	uint64_t exc_next;
 	/* state the emulator does not keep */
 	int ncpuid;
 	struct kvm_cpuid_entry2 cpuid[VK_MAX_CPUID];
@@ -231,9 +237,12 @@ int vk_cpu_code_bits(struct vkvm_vcpu *v, uint64_t *csbase);
 int vk_find_io(struct vkvm_vcpu *v, uint64_t la, int n, struct vk_insn *out);
 /* the first instruction of the block whose memory operand is at gpa */
 int vk_find_mem(struct vkvm_vcpu *v, uint64_t la, uint64_t gpa,
-		uint64_t *rip);
+		uint64_t *rip, uint64_t *start, unsigned int *size);
 int vk_linear_to_gpa(struct vkvm_vcpu *v, uint64_t la, uint64_t *gpa);
 void vk_decode_free(struct vkvm_vcpu *v);
+/* Whether the block [la, la + size) ends with a HLT just before rip. */
+bool vk_block_ends_in_hlt(struct vkvm_vcpu *v, uint64_t la, uint32_t size,
+			  uint64_t rip);
 
 /* mem.c */
 int vk_sync_memory(struct vkvm_vcpu *v);
@@ -257,7 +266,7 @@ int vk_io_hooks(struct vkvm_vcpu *v);
 int vk_abandon(struct vkvm_vcpu *v);
 void vk_complete_pio(struct vkvm_vcpu *v);
 void vk_exit_and_wait(struct vkvm_vcpu *v);
-void vk_sync_mem_rip(struct vkvm_vcpu *v, uint64_t gpa);
+unsigned int vk_sync_mem_rip(struct vkvm_vcpu *v, uint64_t gpa);
 int vk_run_hooks(struct vkvm_vcpu *v);
 void vk_run_release(struct vkvm_vcpu *v);
 

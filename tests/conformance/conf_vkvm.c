@@ -34,6 +34,8 @@ GUEST(io64);
 GUEST(idt);
 GUEST(triple);
 GUEST(ioev);
+GUEST(mmio64);
+extern const uint8_t mmio64_load[], mmio64_store[];
 extern const uint8_t ioev_hlt_end[];
 GUEST(loop);
 GUEST(smp);
@@ -1120,6 +1122,35 @@ static void test_ioeventfd(void **state)
 	close(mmio);
 }
 
+/* ---- 8-byte MMIO ---- */
+
+/*
+ * vcpu_mmio_read/write(): one exit carries an 8-byte access, RIP at the
+ * instruction while it is pending.
+ */
+static void test_mmio_quadword(void **state)
+{
+	static const uint64_t answer = 0xa1b2c3d4e5f60718ull;
+	struct kvm_regs r;
+	struct vm vm;
+	struct vcpu v;
+	uint64_t got;
+
+	(void)state;
+	lm_guest(&vm, &v, mmio64_start, mmio64_end);
+	memcpy(mmio_exit(&v, MMIO_GPA, 8, false), &answer, 8);
+	get_regs(&v, &r);
+	assert_int_equal(r.rip, GPA(mmio64, mmio64_load));
+	expect_out(&v, PORT_VALUE, 4, (uint32_t)answer);
+	expect_out(&v, PORT_VALUE, 4, (uint32_t)(answer >> 32));
+	memcpy(&got, mmio_exit(&v, MMIO_GPA + 8, 8, true), 8);
+	assert_int_equal(got, MMIO64_VALUE);
+	get_regs(&v, &r);
+	assert_int_equal(r.rip, GPA(mmio64, mmio64_store));
+	expect_hlt(&v, GPA(mmio64, mmio64_end));
+	vm_done(&vm, &v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1143,6 +1174,7 @@ int main(void)
 		cmocka_unit_test(test_signal_interrupts_run),
 		cmocka_unit_test(test_two_vcpus),
 		cmocka_unit_test(test_ioeventfd),
+		cmocka_unit_test(test_mmio_quadword),
 	};
 
 	return cmocka_run_group_tests_name("conf_vkvm", tests, setup,

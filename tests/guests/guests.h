@@ -49,6 +49,9 @@
 #define PORT_RIP	0x32	/* idt.S: the saved RIP, low dword */
 #define PORT_IOEV	0x40	/* ioev.S: writes an ioeventfd takes */
 
+/* mmio64.S */
+#define MMIO64_VALUE	0x1122334455667788
+
 /* ioev.S */
 #define IOEV_MATCH	0x7	/* the MMIO ioeventfd's datamatch */
 #define IOEV_OTHER	0x8

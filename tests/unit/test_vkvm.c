@@ -80,14 +80,16 @@ GUEST(vg_out);
 GUEST(vg_in);
 GUEST(vg_load);
 GUEST(vg_mmio);
-GUEST(vg_slow_mmio);
+GUEST(vg_deep);
 GUEST(vg_hlt);
 GUEST(vg_ud2);
 GUEST(vg_loop);
 GUEST(vg_smp);
 extern const uint8_t vg_out_insn[], vg_out_next[], vg_out_hlt_end[];
 extern const uint8_t vg_in_insn[], vg_in_end[], vg_load_end[];
-extern const uint8_t vg_mmio_read[], vg_mmio_end[], vg_slow_mmio_end[];
+extern const uint8_t vg_mmio_read[], vg_mmio_end[];
+extern const uint8_t vg_deep_out[], vg_deep_write[], vg_deep_read[];
+extern const uint8_t vg_deep_end[];
 extern const uint8_t vg_hlt_first_end[], vg_hlt_end[];
 extern const uint8_t vg_ud2_end[], vg_loop_end[], vg_smp_end[];
 
@@ -593,8 +595,9 @@ static void assert_seg_equal(const struct kvm_segment *got,
 	    got->db != want->db || got->s != want->s || got->l != want->l ||
 	    got->g != want->g || got->avl != want->avl ||
 	    got->unusable != want->unusable)
-		print_message("# %s: sel %#x base %#llx limit %#x type %u p %u "
-			      "dpl %u db %u s %u l %u g %u avl %u unusable %u\n",
+		print_message("# %s: sel %#x base %#llx limit %#x type %u "
+			      "p %u dpl %u db %u s %u l %u g %u avl %u "
+			      "unusable %u\n",
 			      name, got->selector,
 			      (unsigned long long)got->base, got->limit,
 			      got->type, got->present, got->dpl, got->db,
@@ -790,34 +793,63 @@ static void test_exit_shutdown(void **state)
 }
 
 /*
+ * The exits of one run of vg_deep, deep in a long block: each with RIP at
+ * its instruction during the exit, the MMIO read's data reaching the
+ * guest, and KVM_EXIT_HLT with RIP past the HLT that ends the block.
+ */
+static void deep_exits(struct vcpu *v, uint32_t val)
+{
+	uint32_t w;
+
+	io_exit(v, KVM_EXIT_IO_OUT, PORT_OUT2, 1);
+	assert_int_equal(get_rip(v), GPA(vg_deep, vg_deep_out));
+	memcpy(&w, mmio_exit(v, MMIO_GPA + 8, 4, 1), 4);
+	assert_int_equal(w, 0x12345678);
+	assert_int_equal(get_rip(v), GPA(vg_deep, vg_deep_write));
+	memcpy(mmio_exit(v, MMIO_GPA, 4, 0), &val, 4);
+	assert_int_equal(get_rip(v), GPA(vg_deep, vg_deep_read));
+	expect_out(v, PORT_OUT, 4, val);
+	run(v, KVM_EXIT_HLT);
+	assert_int_equal(get_rip(v), GPA(vg_deep, vg_deep_end));
+}
+
+/* Port and MMIO exits 1000 bytes into a block: RIP is still exact. */
+static void test_exits_deep_in_block(void **state)
+{
+	struct vcpu v;
+	struct vm vm;
+
+	(void)state;
+	lm_guest(&vm, &v, vg_deep_start, vg_deep_end, MMIO_GPA);
+	deep_exits(&v, 0x0dee9000);
+	lm_done(&vm, &v);
+}
+
+/*
  * Exits as a time slice ends.  A vCPU's first KVM_RUN maps its memory
  * into a new engine, which takes about one slice (10 ms), so the slice
- * tends to end while the first exits wait in their hooks.  Whatever the
- * timing, each MMIO access is one exit (a guest's store is not written
- * twice), they come in order, and a HLT after them is KVM_EXIT_HLT with
- * RIP past it.  Fresh VMs, for many chances at the race.
+ * tends to end while the first exits wait in their hooks (slow ones, deep
+ * in a long block).  Whatever the timing, vg_deep's exits come as
+ * deep_exits() wants them: each access one exit (a guest's store is not
+ * written twice), in order, RIP exact, and the HLT a HLT.  Fresh VMs, for
+ * many chances at the race.
  */
+#ifdef __SANITIZE_THREAD__
+#define SLICE_TRIES 10 /* a new engine takes half a second under TSan */
+#else
 #define SLICE_TRIES 60
+#endif
 
 static void test_exits_at_slice_end(void **state)
 {
-	uint32_t val, w;
 	struct vcpu v;
 	struct vm vm;
 	int i;
 
 	(void)state;
 	for (i = 0; i < SLICE_TRIES; i++) {
-		lm_guest(&vm, &v, vg_slow_mmio_start, vg_slow_mmio_end,
-			 MMIO_GPA);
-		memcpy(&w, mmio_exit(&v, MMIO_GPA + 8, 4, 1), 4);
-		assert_int_equal(w, 0x12345678);
-		val = 0x51ce0000u + (uint32_t)i;
-		memcpy(mmio_exit(&v, MMIO_GPA, 4, 0), &val, 4);
-		expect_out(&v, PORT_OUT, 4, val);
-		run(&v, KVM_EXIT_HLT);
-		assert_int_equal(get_rip(&v),
-				 GPA(vg_slow_mmio, vg_slow_mmio_end));
+		lm_guest(&vm, &v, vg_deep_start, vg_deep_end, MMIO_GPA);
+		deep_exits(&v, 0x51ce0000u + (uint32_t)i);
 		lm_done(&vm, &v);
 	}
 }
@@ -1110,6 +1142,7 @@ int main(void)
 		cmocka_unit_test(test_exit_io_out),
 		cmocka_unit_test(test_exit_io_in),
 		cmocka_unit_test(test_exit_mmio),
+		cmocka_unit_test(test_exits_deep_in_block),
 		cmocka_unit_test(test_exit_hlt),
 		cmocka_unit_test(test_exit_shutdown),
 		cmocka_unit_test(test_exits_at_slice_end),

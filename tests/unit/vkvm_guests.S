@@ -60,20 +60,27 @@ vg_mmio_read:
 vg_mmio_end:
 
 /*
- * vg_slow_mmio: vg_mmio after a straight run of 250 stack stores in the
- * same block, so that an MMIO exit's hook, which decodes the block up to
- * the access (in its first KiB), takes a while.
+ * vg_deep: port and MMIO exits at the end of a 1 KiB straight-line block,
+ * after 250 four-byte stack stores, so that an exit's instruction is found
+ * only by decoding most of the block (which also makes its hook slow): a
+ * byte out on port 0x11, vg_mmio's write and read (%rbx outside every
+ * memslot), the read echoed on port 0x10, hlt.
  */
-	.globl	vg_slow_mmio_start, vg_slow_mmio_end
-vg_slow_mmio_start:
+	.globl	vg_deep_start, vg_deep_out, vg_deep_write, vg_deep_read
+	.globl	vg_deep_end
+vg_deep_start:
 	.rept	250
 	movl	%eax, -8(%rsp)
 	.endr
+vg_deep_out:
+	outb	%al, $0x11
+vg_deep_write:
 	movl	$0x12345678, 8(%rbx)
+vg_deep_read:
 	movl	(%rbx), %eax
 	outl	%eax, $0x10
 	hlt
-vg_slow_mmio_end:
+vg_deep_end:
 
 /* vg_hlt: hlt, then (run again) a byte on port 0x10 and hlt again. */
 	.globl	vg_hlt_start, vg_hlt_first_end, vg_hlt_end
