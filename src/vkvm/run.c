@@ -11,9 +11,10 @@
  * from a hook takes effect only at the end of the block).
  *
  * Exceptions stop the engine and are delivered by deliver.c; HLT returns
- * from the engine by itself.  A ticker thread stops running engines every
- * slice, so pending signals, immediate_exit and other vCPUs of the VM (one
- * runs at a time: two engines are not a coherent SMP machine) are seen.
+ * from the engine by itself.  Every slice a ticker thread flags running
+ * vCPUs, and the block hook stops the engine at the next block, so
+ * pending signals, immediate_exit and the other vCPUs of the VM (one runs
+ * at a time: two engines are not a coherent SMP machine) are seen.
  */
 #include <errno.h>
 #include <stdlib.h>
