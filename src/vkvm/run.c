@@ -168,14 +168,21 @@ static bool cpu_contended(struct vk_cpulock *l)
 
 /* --- the coroutine --- */
 
+/*
+ * ASan follows the stack switches: each side names the stack it goes to,
+ * and the engine's side learns the caller's stack (it may be another
+ * thread's each time) when it is switched to.
+ */
 static void to_host(struct vkvm_vcpu *v)
 {
 #ifdef VK_ASAN
-	__sanitizer_start_switch_fiber(&v->asan_fake, NULL, 0);
+	__sanitizer_start_switch_fiber(&v->asan_fake, v->host_bottom,
+				       v->host_size);
 #endif
 	vk_switch(&v->co_sp, v->host_sp);
 #ifdef VK_ASAN
-	__sanitizer_finish_switch_fiber(v->asan_fake, NULL, NULL);
+	__sanitizer_finish_switch_fiber(v->asan_fake, &v->host_bottom,
+					&v->host_size);
 #endif
 }
 
@@ -373,7 +380,7 @@ static void engine_run(struct vkvm_vcpu *v)
 static void co_main(struct vkvm_vcpu *v)
 {
 #ifdef VK_ASAN
-	__sanitizer_finish_switch_fiber(NULL, NULL, NULL);
+	__sanitizer_finish_switch_fiber(NULL, &v->host_bottom, &v->host_size);
 #endif
 	for (;;) {
 		engine_run(v);

@@ -129,6 +129,8 @@ struct vkvm_vcpu {
 	size_t stack_size;
 	void *co_sp, *host_sp;
 	void *asan_fake;
+	const void *host_bottom; /* the KVM_RUN caller's stack, for ASan */
+	size_t host_size;
 	bool co_live;
 	bool in_hook; /* suspended inside a hook, an exit outstanding */
 	uint32_t intno, exc_err; /* the exception to deliver */
