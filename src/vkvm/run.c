@@ -293,6 +293,17 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *arg)
 {
 	struct vkvm_vcpu *v = arg;
 
+	/*
+	 * vkvm delivers every exception itself and resets the engine's
+	 * nesting after each, so a #DF the engine raises is its own: a
+	 * first fault it swallowed (a stop was pending) and met again.
+	 * Forget the nesting and let the instruction fault again.
+	 */
+	if (intno == 8 && v->why != VK_INTR) {
+		v->why = VK_REDO;
+		uc_emu_stop(uc);
+		return;
+	}
 	if (v->why != VK_INTR) {
 		v->why = VK_INTR;
 		v->intno = intno;
@@ -545,6 +556,9 @@ static long run_loop(struct vkvm_vcpu *v, const sigset_t *caller)
 			exception(v);
 			if (v->why == VK_EXIT)
 				return 0;
+			break;
+		case VK_REDO:
+			vk_cpu_clear_exception(v);
 			break;
 		default:
 			break;

@@ -105,6 +105,7 @@ enum vk_why {
 	VK_EXIT, /* kvm_run holds an exit for userspace */
 	VK_INTR, /* an exception or software interrupt to deliver */
 	VK_KICK, /* asked to stop: time slice, signal, immediate_exit */
+	VK_REDO, /* the engine's own #DF: run the faulting instruction again */
 };
 
 struct vkvm_vcpu {
