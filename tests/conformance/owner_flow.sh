@@ -40,7 +40,10 @@ cp "$t/host/pdh.cert" "$t/pdh.cert"
 
 # A changed PEK key breaks exactly the links that involve it.
 cp -r "$t/host" "$t/bad"
-printf '\001' | dd of="$t/bad/pek.cert" bs=1 seek=100 conv=notrunc 2>/dev/null
+# (flip a bit: writing a fixed byte changes nothing when the key has it)
+b=$(od -An -tu1 -j100 -N1 "$t/bad/pek.cert" | tr -d ' ')
+printf "\\$(printf '%03o' $((b ^ 1)))" |
+	dd of="$t/bad/pek.cert" bs=1 seek=100 conv=notrunc 2>/dev/null
 "$softsev" certs verify "$t/bad" >"$t/bad.log"
 [ $? = 1 ] && grep -q '^PEK signed by OCA .*FAIL' "$t/bad.log" &&
 	grep -q '^CEK signed by ASK .*ok' "$t/bad.log"
