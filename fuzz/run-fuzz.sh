@@ -12,6 +12,9 @@ if "$exe" -max_total_time="$t" -max_len=8192 -timeout=20 \
 	echo "ok 1 - $(basename "$exe") ran ${t}s without a failure"
 	rm -rf "$work"
 else
-	echo "not ok 1 - $(basename "$exe") found a failure (inputs in $work)"
+	rc=$?
+	# the reason on the result line, so a short CI excerpt still says it
+	why=$(grep -m1 '^SUMMARY:' "$work/log" || echo "exit $rc")
+	echo "not ok 1 - $(basename "$exe") found a failure: $why (inputs in $work)"
 	tail -n 40 "$work/log" | sed 's/^/# /'
 fi
