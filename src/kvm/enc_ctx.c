@@ -52,9 +52,11 @@ static int copy_enc_context_from(struct kvm_vm *dst, struct kvm_vm *src)
 		ret = -EINVAL;
 		goto out;
 	}
+	pthread_mutex_lock(&dst->host->mirror_lock);
 	kvm_vm_get(src);
 	list_add_tail(&m->mirror_entry, &s->mirrors);
 	__atomic_store_n(&m->owner, src, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&dst->host->mirror_lock);
 	m->active = true;
 	m->asid = s->asid;
 	m->fd = s->fd;
@@ -91,25 +93,29 @@ static int check_source_vcpus(struct kvm_vm *dst, struct kvm_vm *src)
 static void migrate_from(struct kvm_vm *dst, struct kvm_vm *src)
 {
 	struct kvm_sev_info *d = &dst->sev, *s = &src->sev;
-	struct kvm_vm *owner = s->owner;
-	struct list_head *pos, *tmp;
+	struct list_head *pos;
+	struct kvm_vm *owner;
 	int i, n;
 
 	d->active = true;
 	d->asid = s->asid;
 	d->handle = s->handle;
 	d->pages_locked = s->pages_locked;
-	__atomic_store_n(&d->owner, owner, __ATOMIC_RELEASE);
 	d->es_active = s->es_active;
 	d->vmsa_features = s->vmsa_features;
 	s->asid = 0;
 	s->active = false;
 	s->handle = 0;
 	s->pages_locked = 0;
-	__atomic_store_n(&s->owner, NULL, __ATOMIC_RELEASE);
 	s->es_active = false;
 	/* 4674164f0ac5: splicing an empty list is fine. */
 	list_splice_tail_init(&s->regions, &d->regions);
+	/*
+	 * sev_mirror_lock, as 6.12's sev_migrate_from() takes it: a mirror
+	 * being destroyed reads its owner and unlinks under this lock, so it
+	 * sees either src (before) or dst (after), never half of each.
+	 */
+	pthread_mutex_lock(&dst->host->mirror_lock);
 	/* b2125513dfc0: each mirror's reference moves from src to dst. */
 	list_splice_tail_init(&s->mirrors, &d->mirrors);
 	for (pos = d->mirrors.next; pos != &d->mirrors; pos = pos->next) {
@@ -120,19 +126,18 @@ static void migrate_from(struct kvm_vm *dst, struct kvm_vm *src)
 		kvm_vm_put(src); /* the caller's reference keeps src alive */
 		__atomic_store_n(&mirror->sev.owner, dst, __ATOMIC_RELEASE);
 	}
-	(void)tmp;
 	/*
 	 * 642525e3bd47: a moved mirror stays a mirror; dst takes src's place
-	 * in the owner's list and inherits its owner reference.  The owner's
-	 * lock guards the list against a concurrent mirror destroy (the
-	 * kernel relies on luck here; softsev takes the lock).
+	 * in the owner's list and inherits its owner reference.
 	 */
+	owner = s->owner;
 	if (owner) {
-		pthread_mutex_lock(&owner->lock);
+		__atomic_store_n(&d->owner, owner, __ATOMIC_RELEASE);
+		__atomic_store_n(&s->owner, NULL, __ATOMIC_RELEASE);
 		list_del_init(&s->mirror_entry);
 		list_add_tail(&d->mirror_entry, &owner->sev.mirrors);
-		pthread_mutex_unlock(&owner->lock);
 	}
+	pthread_mutex_unlock(&dst->host->mirror_lock);
 	n = atomic_load(&dst->online_vcpus);
 	for (i = 0; d->es_active && i < n; i++) {
 		struct kvm_vcpu *dv = dst->vcpus[i], *sv = src->vcpus[i];

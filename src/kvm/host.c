@@ -72,6 +72,7 @@ int kvm_host_create(struct ccp *ccp, const struct kvm_host_config *cfg,
 	pthread_rwlock_init(&h->deactivate_lock, NULL);
 	pthread_mutex_init(&h->cg_lock, NULL);
 	pthread_mutex_init(&h->vm_list_lock, NULL);
+	pthread_mutex_init(&h->mirror_lock, NULL);
 	cg_init(&h->root, h, NULL);
 	list_init(&h->vms);
 	*out = h;

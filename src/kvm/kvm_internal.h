@@ -85,6 +85,8 @@ struct kvm_host {
 	struct kvm_misc_cg *cgs;
 	pthread_mutex_t vm_list_lock;
 	struct list_head vms;
+	/* sev_mirror_lock: every VM's sev.owner, sev.mirrors, mirror_entry */
+	pthread_mutex_t mirror_lock;
 };
 
 /* host.c: the ASID allocator and the misc cgroup (§3). */

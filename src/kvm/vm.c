@@ -70,14 +70,22 @@ static void unpin_all_regions(struct kvm_vm *vm)
  */
 static void sev_vm_destroy(struct kvm_vm *vm)
 {
-	struct kvm_vm *owner = vm->sev.owner;
+	struct kvm_vm *owner;
 
 	if (!sev_guest(vm))
 		return;
-	if (owner) {
-		pthread_mutex_lock(&owner->lock);
+	if (is_mirroring(vm)) {
+		/*
+		 * 6.12: read and unlink the owner under sev_mirror_lock (a
+		 * concurrent MOVE of the owner hands our reference to its
+		 * destination under the same lock), drop it after unlocking
+		 * so the owner is never destroyed inside the lock.
+		 */
+		pthread_mutex_lock(&vm->host->mirror_lock);
+		owner = vm->sev.owner;
 		list_del_init(&vm->sev.mirror_entry);
-		pthread_mutex_unlock(&owner->lock);
+		__atomic_store_n(&vm->sev.owner, NULL, __ATOMIC_RELEASE);
+		pthread_mutex_unlock(&vm->host->mirror_lock);
 		kvm_vm_put(owner);
 		return;
 	}
@@ -270,8 +278,11 @@ void kvm_vm_info(struct kvm_vm *vm, struct kvm_vm_info *info)
 	info->es_active = vm->sev.es_active;
 	info->need_init = vm->sev.need_init;
 	info->dead = atomic_load(&vm->dead);
+	pthread_mutex_lock(&vm->host->mirror_lock);
 	info->mirror = vm->sev.owner != NULL;
 	info->owner = vm->sev.owner;
+	info->nr_mirrors = (unsigned int)list_count(&vm->sev.mirrors);
+	pthread_mutex_unlock(&vm->host->mirror_lock);
 	info->asid = vm->sev.asid;
 	info->handle = vm->sev.handle;
 	info->policy = vm->sev.policy;
@@ -280,7 +291,6 @@ void kvm_vm_info(struct kvm_vm *vm, struct kvm_vm_info *info)
 	info->vmsa_features = vm->sev.vmsa_features;
 	info->ghcb_version = vm->sev.ghcb_version;
 	info->nr_regions = (unsigned int)list_count(&vm->sev.regions);
-	info->nr_mirrors = (unsigned int)list_count(&vm->sev.mirrors);
 	info->created_vcpus = (unsigned int)vm->created_vcpus;
 	info->online_vcpus = (unsigned int)atomic_load(&vm->online_vcpus);
 	info->refcount = atomic_load(&vm->refcount);

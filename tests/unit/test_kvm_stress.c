@@ -248,10 +248,80 @@ static void test_stress(void **state)
 	kx_free(t.x);
 }
 
+/*
+ * Issue 13.1: a mirror's last close racing a MOVE of its owner.  Destroy
+ * reads the mirror's owner while MOVE hands the mirror's reference to the
+ * destination; both sides run under sev_mirror_lock, so the reference is
+ * dropped once, from whichever VM owned the mirror at that moment.
+ */
+#define RACE_ROUNDS 3000
+
+struct race {
+	struct kx *x;
+	struct kvm_vm *mirror;
+	int dst, src, ret;
+	pthread_barrier_t bar;
+};
+
+static void *race_move(void *arg)
+{
+	struct race *r = arg;
+
+	pthread_barrier_wait(&r->bar);
+	r->ret = kx_move(r->x, r->dst, r->src);
+	return NULL;
+}
+
+static void *race_close(void *arg)
+{
+	struct race *r = arg;
+
+	pthread_barrier_wait(&r->bar);
+	kvm_vm_put(r->mirror);
+	return NULL;
+}
+
+static void test_mirror_close_vs_owner_move(void **state)
+{
+	struct race r = { .x = kx_new() };
+	struct kvm_asid_info a;
+	pthread_t t1, t2;
+	int i, m;
+
+	pthread_barrier_init(&r.bar, NULL, 2);
+	for (i = 0; i < RACE_ROUNDS; i++) {
+		r.src = kx_sev_vm(r.x, i & 1);
+		m = kx_vm(r.x, KVM_X86_DEFAULT_VM);
+		r.dst = kx_vm(r.x, KVM_X86_DEFAULT_VM);
+		assert_int_equal(kx_copy(r.x, m, r.src), 0);
+		r.mirror = kx_get(r.x, m);
+		r.x->fds[m] = NULL; /* the closing thread owns the reference */
+		pthread_create(&t1, NULL, race_move, &r);
+		pthread_create(&t2, NULL, race_close, &r);
+		pthread_join(t1, NULL);
+		pthread_join(t2, NULL);
+		assert_int_equal(r.ret, 0);
+		/* The mirror's reference went away exactly once. */
+		assert_int_equal(kx_info(r.x, r.dst).refcount, 1);
+		assert_int_equal(kx_info(r.x, r.dst).nr_mirrors, 0);
+		assert_int_equal(kx_info(r.x, r.src).refcount, 1);
+		kx_close(r.x, r.src);
+		kx_close(r.x, r.dst);
+	}
+	kvm_asid_info(r.x->host, &a);
+	assert_int_equal(a.live_vms, 0);
+	assert_int_equal(psp_guest_count(r.x->f.psp), 0);
+	assert_int_equal(a.in_use_sev, a.reclaim_sev);
+	assert_int_equal(a.in_use_es, a.reclaim_es);
+	pthread_barrier_destroy(&r.bar);
+	kx_free(r.x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stress),
+		cmocka_unit_test(test_mirror_close_vs_owner_move),
 	};
 
 	return cmocka_run_group_tests_name("kvm_stress", tests,
