@@ -220,7 +220,11 @@ int kvm_vm_reg_region(struct kvm_vm *vm, const struct kvm_caller *c,
 	region = calloc(1, sizeof(*region));
 	if (!region)
 		goto out;
-	ret = sev_pin_memory(vm, c, range.addr, range.size, true,
+	/*
+	 * sev_mem_enc_register_region(): FOLL_LONGTERM without FOLL_WRITE,
+	 * so a read-only mapping registers.
+	 */
+	ret = sev_pin_memory(vm, c, range.addr, range.size, false,
 			     &region->npages);
 	if (ret) {
 		free(region);

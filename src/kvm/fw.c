@@ -148,10 +148,11 @@ int psp_copy_user_blob(const struct kvm_caller *c, uint64_t uaddr,
 }
 
 /*
- * sev_pin_memory() [NEW] (§4): EINVAL for an empty or wrapping range, more
- * than INT_MAX pages or more than all of RAM; ENOMEM over RLIMIT_MEMLOCK
- * without CAP_IPC_LOCK, or when pages cannot be pinned (not mapped).
- * Caller holds vm->lock.
+ * sev_pin_memory() (6.12): EINVAL for an empty or wrapping range or more
+ * than INT_MAX pages; ENOMEM over RLIMIT_MEMLOCK without CAP_IPC_LOCK, or
+ * when the pages cannot be pinned (not mapped, or read-only for a write
+ * pin).  There is no total-RAM check: a page array too big to allocate is
+ * ENOMEM there too.  Caller holds vm->lock.
  */
 int sev_pin_memory(struct kvm_vm *vm, const struct kvm_caller *c,
 		   uint64_t uaddr, uint64_t len, bool write, uint64_t *npages)
@@ -166,8 +167,6 @@ int sev_pin_memory(struct kvm_vm *vm, const struct kvm_caller *c,
 	if (n > INT32_MAX)
 		return -EINVAL;
 	locked = vm->sev.pages_locked + n;
-	if (locked > vm->host->cfg.totalram_pages)
-		return -EINVAL;
 	limit = c->rlimit_memlock >> 12;
 	if (locked > limit && !c->cap_ipc_lock)
 		return -ENOMEM;

@@ -15,12 +15,9 @@
 
 void kvm_host_config_default(struct kvm_host_config *cfg)
 {
-	long pages = sysconf(_SC_PHYS_PAGES);
-
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->sev = true;
 	cfg->sev_es = true;
-	cfg->totalram_pages = pages > 0 ? (uint64_t)pages : (1ull << 22);
 	cfg->vmsa_features = SEV_FEAT_DEBUG_SWAP;
 	cfg->max_vcpus = 1024;
 }

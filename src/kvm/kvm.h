@@ -37,8 +37,6 @@ struct kvm_misc_cg;
 struct kvm_host_config {
 	bool sev; /* module param sev=1 */
 	bool sev_es; /* module param sev_es=1 */
-	/* Total RAM pages: pinning beyond it fails with EINVAL (§4). */
-	uint64_t totalram_pages;
 	/* VMSA features an SEV-ES guest may request (DebugSwap = bit 5). */
 	uint64_t vmsa_features;
 	unsigned int max_vcpus;

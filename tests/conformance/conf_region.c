@@ -61,6 +61,21 @@ static void test_region_rows(void **state)
 	assert_ok(ioctl(vm, KVM_MEMORY_ENCRYPT_UNREG_REGION, &r));
 	assert_ok(ioctl(vm, KVM_MEMORY_ENCRYPT_UNREG_REGION, &r));
 	assert_errno(ioctl(vm, KVM_MEMORY_ENCRYPT_UNREG_REGION, &r), EINVAL);
+	/* 6.12 pins without FOLL_WRITE: a read-only mapping registers... */
+	assert_ok(mprotect(mem + 32 * 4096, 4096, PROT_READ));
+	r.addr = (uintptr_t)mem + 32 * 4096;
+	r.size = 4096;
+	assert_ok(ioctl(vm, KVM_MEMORY_ENCRYPT_REG_REGION, &r));
+	assert_ok(ioctl(vm, KVM_MEMORY_ENCRYPT_UNREG_REGION, &r));
+	/* ...an inaccessible one does not, nor one with an unmapped page. */
+	assert_ok(mprotect(mem + 32 * 4096, 4096, PROT_NONE));
+	assert_errno(ioctl(vm, KVM_MEMORY_ENCRYPT_REG_REGION, &r), ENOMEM);
+	assert_ok(munmap(mem + 32 * 4096, 4096));
+	r.addr = (uintptr_t)mem + 31 * 4096;
+	r.size = 2 * 4096;
+	assert_errno(ioctl(vm, KVM_MEMORY_ENCRYPT_REG_REGION, &r), ENOMEM);
+	r.addr = (uintptr_t)mem;
+	r.size = 2 * 4096;
 	/* RLIMIT_MEMLOCK without CAP_IPC_LOCK: ENOMEM past the limit. */
 	assert_ok(setrlimit(RLIMIT_MEMLOCK, &rl));
 	drop_ipc_lock();
