@@ -146,9 +146,12 @@ uint64_t kvm_misc_capacity(struct kvm_host *host, enum kvm_misc_res res)
 }
 
 /*
- * misc_cg_try_charge(): EINVAL without capacity; otherwise every level
- * from cg up must stay within its max and the capacity, else EBUSY and
- * nothing is charged.
+ * misc_cg_try_charge() (kernel/cgroup/misc.c, 6.12): EINVAL without
+ * capacity; otherwise every level from cg up must stay within its max and
+ * the capacity, else EBUSY and nothing is charged.  Usage is the kernel's
+ * atomic64 seen as u64: after an uncharge below zero (misc_uncharge) it
+ * reads 2^64 - 1, and the next charge brings it back to 0, so a group in
+ * that state takes one charge more than its max before EBUSY.
  */
 static int misc_try_charge(struct kvm_host *h, enum kvm_misc_res res,
 			   struct kvm_misc_cg *cg)
@@ -159,20 +162,23 @@ static int misc_try_charge(struct kvm_host *h, enum kvm_misc_res res,
 		return -EINVAL;
 	pthread_mutex_lock(&h->cg_lock);
 	for (i = cg; i; i = i->parent) {
-		uint64_t n = i->usage[res] + 1;
+		uint64_t n = ++i->usage[res];
 
 		if (n > i->max[res] || n > h->capacity[res]) {
-			for (j = cg; j != i; j = j->parent)
+			for (j = cg; j != i->parent; j = j->parent)
 				j->usage[res]--;
 			pthread_mutex_unlock(&h->cg_lock);
 			return -EBUSY;
 		}
-		i->usage[res] = n;
 	}
 	pthread_mutex_unlock(&h->cg_lock);
 	return 0;
 }
 
+/*
+ * misc_cg_uncharge(): every level down by one, below zero too (the kernel
+ * warns once, "misc cgroup resource ... became less than 0", and goes on).
+ */
 static void misc_uncharge(struct kvm_host *h, enum kvm_misc_res res,
 			  struct kvm_misc_cg *cg)
 {
@@ -182,8 +188,7 @@ static void misc_uncharge(struct kvm_host *h, enum kvm_misc_res res,
 		return;
 	pthread_mutex_lock(&h->cg_lock);
 	for (i = cg; i; i = i->parent)
-		if (i->usage[res])
-			i->usage[res]--;
+		i->usage[res]--;
 	pthread_mutex_unlock(&h->cg_lock);
 }
 

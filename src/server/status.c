@@ -100,8 +100,9 @@ static json_object *platform_json(struct server *s)
 
 			json_object_object_add(e, "capacity",
 				json_object_new_int64((int64_t)kvm_misc_capacity(s->host, r)));
+			/* misc.current's u64: 2^64 - 1 after Q1's uncharge */
 			json_object_object_add(e, "current",
-				json_object_new_int64((int64_t)kvm_misc_cg_current(root, r)));
+				json_object_new_uint64(kvm_misc_cg_current(root, r)));
 			json_object_object_add(q, names[r], e);
 		}
 	}
@@ -222,7 +223,7 @@ static json_object *cgroups_json(struct server *s)
 				json_object_new_string("max") :
 				json_object_new_int64((int64_t)max));
 			json_object_object_add(e, "current",
-				json_object_new_int64((int64_t)kvm_misc_cg_current(
+				json_object_new_uint64(kvm_misc_cg_current(
 					s->cgroups[i].cg, r)));
 			json_object_object_add(o, names[r], e);
 		}

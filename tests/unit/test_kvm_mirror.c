@@ -409,9 +409,32 @@ static void test_move_cgroups(void **state)
 	assert_int_equal(kvm_misc_cg_current(a, KVM_MISC_SEV_ES), 1);
 	assert_int_equal(kvm_misc_cg_current(b, KVM_MISC_SEV_ES), 0);
 	kx_close(x, es_dst);
-	/* The free uncharges SEV_ES from b, where nothing was charged. */
+	/*
+	 * The free uncharges SEV_ES from b, where nothing was charged: b
+	 * goes below zero as in the kernel (misc.current reads 2^64 - 1),
+	 * the root back to 0 (es_src's charge went to a and the root).
+	 */
 	assert_int_equal(kvm_misc_cg_current(b, KVM_MISC_SEV), 2);
 	assert_int_equal(kvm_misc_cg_current(a, KVM_MISC_SEV_ES), 1);
+	assert_true(kvm_misc_cg_current(b, KVM_MISC_SEV_ES) == UINT64_MAX);
+	assert_int_equal(kvm_misc_cg_current(root, KVM_MISC_SEV_ES), 0);
+	/* ...so b takes max + 1 SEV-ES charges before EBUSY. */
+	kvm_misc_cg_set_max(b, KVM_MISC_SEV_ES, 1);
+	{
+		int e1 = kx_vm(x, KVM_X86_DEFAULT_VM);
+		int e2 = kx_vm(x, KVM_X86_DEFAULT_VM);
+		int e3 = kx_vm(x, KVM_X86_DEFAULT_VM);
+
+		assert_int_equal(kx_op(x, e1, KVM_SEV_ES_INIT, NULL), 0);
+		assert_int_equal(kx_op(x, e2, KVM_SEV_ES_INIT, NULL), 0);
+		assert_int_equal(kx_op(x, e3, KVM_SEV_ES_INIT, NULL), -EBUSY);
+		assert_int_equal(kvm_misc_cg_current(b, KVM_MISC_SEV_ES), 1);
+		kx_close(x, e1);
+		kx_close(x, e2);
+		kx_close(x, e3);
+	}
+	assert_true(kvm_misc_cg_current(b, KVM_MISC_SEV_ES) == UINT64_MAX);
+	kvm_misc_cg_set_max(b, KVM_MISC_SEV_ES, UINT64_MAX);
 	/* Q2: moving a mirror charges dst's group, and nothing releases it. */
 	owner = kx_sev_vm(x, false);
 	mirror = kx_vm(x, KVM_X86_DEFAULT_VM);
