@@ -77,6 +77,17 @@ static void test_sev_disabled_host(void **state)
 				 -EINVAL);
 	}
 	assert_int_equal(kvm_check_extension(x->host, KVM_CAP_VM_TYPES), 1);
+	/* COPY and MOVE have their handlers: the fd is looked up first. */
+	{
+		int other = kx_vm(x, KVM_X86_DEFAULT_VM);
+
+		assert_int_equal(kx_copy(x, fd, NFDS - 1), -EBADF);
+		assert_int_equal(kx_move(x, fd, NFDS - 1), -EBADF);
+		assert_int_equal(kx_copy(x, fd, fd), -EINVAL);
+		assert_int_equal(kx_move(x, fd, fd), -EINVAL);
+		assert_int_equal(kx_copy(x, fd, other), -EINVAL);
+		assert_int_equal(kx_move(x, fd, other), -EINVAL);
+	}
 	kx_free(x);
 }
 
