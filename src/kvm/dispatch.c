@@ -145,6 +145,16 @@ static int dispatch(struct kvm_vm *vm, const struct kvm_caller *c,
 		return sev_dbg_crypt(vm, c, cmd, false);
 	case KVM_SEV_GET_ATTESTATION_REPORT:
 		return sev_get_attestation_report(vm, c, cmd);
+	/*
+	 * No VM is SNP here (K14), so the SNP handlers stop at their first
+	 * check, and the struct is still copied back: snp_launch_start()
+	 * and snp_launch_finish() ENOTTY, snp_launch_update() EINVAL.
+	 */
+	case SOFTSEV_KVM_SEV_SNP_LAUNCH_START:
+	case SOFTSEV_KVM_SEV_SNP_LAUNCH_FINISH:
+		return -ENOTTY;
+	case SOFTSEV_KVM_SEV_SNP_LAUNCH_UPDATE:
+		return -EINVAL;
 	}
 	/* Unknown ids and SEND/RECEIVE_UPDATE_VMSA, CERT_EXPORT. */
 	*skip_copy = true;

@@ -12,7 +12,10 @@
 #include <stdint.h>
 
 #define SOFTSEV_KVM_SEV_INIT2 22 /* KVM_SEV_INIT2, v6.10 */
-#define SOFTSEV_KVM_SEV_NR_MAX 23
+/* The SNP launch commands (v6.11), answered as on a VM that is not SNP. */
+#define SOFTSEV_KVM_SEV_SNP_LAUNCH_START 100
+#define SOFTSEV_KVM_SEV_SNP_LAUNCH_UPDATE 101
+#define SOFTSEV_KVM_SEV_SNP_LAUNCH_FINISH 102
 
 #ifndef KVM_CAP_VM_TYPES
 #define KVM_CAP_VM_TYPES 235

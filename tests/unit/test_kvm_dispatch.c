@@ -252,6 +252,46 @@ static void test_caps_and_attrs(void **state)
 	}
 }
 
+/*
+ * SNP launch ids on a VM that is not SNP (issue 13.6): the handlers'
+ * first checks, then the struct is copied back, so a read-only argument
+ * turns them into EFAULT; an unknown id exits before the copy-back.
+ */
+static void test_snp_ids(void **state)
+{
+	static const struct {
+		uint32_t id;
+		int ret;
+	} rows[] = { { 100, -ENOTTY }, { 101, -EINVAL }, { 102, -ENOTTY },
+		     { 103, -EINVAL }, { 99, -EINVAL } };
+	struct kx *x = *state;
+	int vms[2] = { kx_vm(x, KVM_X86_DEFAULT_VM), kx_sev_vm(x, false) };
+	struct kvm_sev_cmd *ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t i, v;
+
+	for (v = 0; v < 2; v++) {
+		for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+			uint32_t err;
+
+			assert_int_equal(kx_op_err(x, vms[v], rows[i].id, NULL,
+						   &err), rows[i].ret);
+			assert_int_equal(err, 0xdead);
+			assert_int_equal(mprotect(ro, 4096, PROT_READ | PROT_WRITE),
+					 0);
+			*ro = (struct kvm_sev_cmd){ .id = rows[i].id };
+			assert_int_equal(mprotect(ro, 4096, PROT_READ), 0);
+			assert_int_equal(kvm_vm_mem_enc_op(kx_get(x, vms[v]),
+							   &x->c,
+							   (uintptr_t)ro),
+					 rows[i].id >= 100 && rows[i].id <= 102 ?
+						 -EFAULT :
+						 rows[i].ret);
+		}
+	}
+	munmap(ro, 4096);
+}
+
 static void test_launch_start(void **state)
 {
 	struct kx *x = *state;
@@ -675,6 +715,7 @@ int main(void)
 		T(test_attestation),
 		T(test_es_vmsa),
 		T(test_regions),
+		T(test_snp_ids),
 		T(test_sev_fd_number_quirk),
 	};
 

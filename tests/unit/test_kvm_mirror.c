@@ -92,7 +92,7 @@ static void test_copy_fields_and_gate(void **state)
 	assert_int_equal(oi.nr_mirrors, 1);
 	assert_int_equal(oi.refcount, 2);
 	/* §6.5: the gate answers EINVAL before looking at data. */
-	for (id = 0; id < SOFTSEV_KVM_SEV_NR_MAX + 2; id++) {
+	for (id = 0; id <= SOFTSEV_KVM_SEV_SNP_LAUNCH_FINISH + 2; id++) {
 		if (id == allowed[0] || id == allowed[1] || id == allowed[2] ||
 		    id == allowed[3])
 			continue;
