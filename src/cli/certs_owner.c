@@ -265,7 +265,7 @@ static int owner_session_cmd(int argc, char **argv)
 	if (ret)
 		return fail("owner session", out, ret);
 	printf("wrote godh.b64 and session.b64 (QEMU sev-guest dh-cert-file "
-	       "and session-file)\nand owner.keys (0600: TEK, TIK, policy) "
+	       "and session-file)\nand owner.keys (0600: TEK, TIK, policy, API) "
 	       "to %s\n", out);
 	return 0;
 }

@@ -156,8 +156,8 @@ int owner_keys_save(const char *path, const struct owner_keys *k)
 
 	hex(t1, k->tk.tek, 16);
 	hex(t2, k->tk.tik, 16);
-	snprintf(text, sizeof(text), "tek=%s\ntik=%s\npolicy=0x%x\n", t1, t2,
-		 k->policy);
+	snprintf(text, sizeof(text), "tek=%s\ntik=%s\npolicy=0x%x\napi=%u.%u\n",
+		 t1, t2, k->policy, k->api_major, k->api_minor);
 	return owner_write_file(path, text, strlen(text), 0600);
 }
 
@@ -170,6 +170,8 @@ int owner_keys_load(const char *path, struct owner_keys *k)
 
 	if (ret)
 		return ret;
+	k->api_major = 0;
+	k->api_minor = 17;
 	for (p = strtok((char *)buf, "\n"); p; p = strtok(NULL, "\n")) {
 		if (!strncmp(p, "tek=", 4) && strlen(p + 4) >= 32 &&
 		    !unhex(p + 4, k->tk.tek, 16))
@@ -180,11 +182,19 @@ int owner_keys_load(const char *path, struct owner_keys *k)
 		else if (!strncmp(p, "policy=", 7)) {
 			k->policy = (uint32_t)strtoul(p + 7, NULL, 0);
 			found |= 4;
+		} else if (!strncmp(p, "api=", 4)) {
+			unsigned int maj, min;
+
+			if (sscanf(p + 4, "%u.%u", &maj, &min) != 2 ||
+			    maj > 255 || min > 255)
+				found |= 8; /* malformed */
+			k->api_major = (uint8_t)maj;
+			k->api_minor = (uint8_t)min;
 		}
 	}
 	crypto_wipe(buf, len);
 	free(buf);
-	return found == 7 ? 0 : -EINVAL;
+	return found == 7 ? 0 : -EINVAL; /* all three, and no bad api= */
 }
 
 static int link_line(void *out, const char *what, int ret)
@@ -230,6 +240,8 @@ int owner_session(const struct sev_cert *pdh, uint32_t policy,
 	int ret;
 
 	keys->policy = policy;
+	keys->api_major = pdh->api_major;
+	keys->api_minor = pdh->api_minor;
 	ret = sev_cert_pubkey(pdh, &peer);
 	ret = ret ?: crypto_p384_generate(&key);
 	ret = ret ?: sev_cert_init_ec(godh, SEV_USAGE_PDH, SEV_ALGO_ECDH_SHA256,
@@ -315,6 +327,9 @@ int owner_secret(const struct owner_keys *k, const uint8_t measure[32],
 	ret = crypto_random(hdr->iv, 16);
 	ret = ret ?: crypto_aes128_ctr(k->tk.tek, hdr->iv, plain, trans,
 				       padded);
+	/* Before API 0.17 the MAC does not cover MEASURE (§12.7). */
+	if (!sev_api_measures_version(k->api_major, k->api_minor))
+		measure = NULL;
 	ret = ret ?: sev_packet_mac(k->tk.tik, SEV_MAC_SECRET, hdr,
 				    (uint32_t)padded, trans, (uint32_t)padded,
 				    measure, hdr->mac);

@@ -16,6 +16,8 @@
 struct owner_keys {
 	struct sev_tk tk;
 	uint32_t policy;
+	/* the platform's API, from its PDH: the formats depend on it */
+	uint8_t api_major, api_minor;
 };
 
 /* Files: raw bytes, or base64 text (QEMU's dh-cert-file, session-file). */
@@ -26,7 +28,10 @@ int owner_write_file(const char *path, const void *buf, size_t len,
 int owner_write_b64(const char *path, const void *buf, size_t len);
 int owner_mkdir(const char *path, int mode); /* like mkdir -p */
 
-/* The owner's secret keys: "tek=HEX", "tik=HEX", "policy=0x..". */
+/*
+ * The owner's secret keys: "tek=HEX", "tik=HEX", "policy=0x..",
+ * "api=M.N" (optional: files without it mean API 0.17 or later).
+ */
 int owner_keys_save(const char *path, const struct owner_keys *k);
 int owner_keys_load(const char *path, struct owner_keys *k);
 

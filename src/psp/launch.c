@@ -281,7 +281,13 @@ static int cmd_launch_secret(struct psp *psp, struct psp_packet *b,
 	plain = malloc(b->guest_len);
 	if (!plain)
 		return SEV_RET_RESOURCE_LIMIT;
-	st = psp_packet_open(psp, mem, b, g, SEV_MAC_SECRET, g->measure, plain);
+	/* Before API 0.17 the MAC does not cover MEASURE (§12.7). */
+	st = psp_packet_open(psp, mem, b, g, SEV_MAC_SECRET,
+			     sev_api_measures_version(psp->cfg.api_major,
+						      psp->cfg.api_minor) ?
+				     g->measure :
+				     NULL,
+			     plain);
 	if (!st && psp_guest_write(psp, g, mem, b->guest_paddr, plain,
 				   b->guest_len))
 		st = SEV_RET_INVALID_ADDRESS;

@@ -81,6 +81,7 @@ int sev_measure(const uint8_t tik[16], uint8_t api_major, uint8_t api_minor,
 		const uint8_t mnonce[16], uint8_t out[32])
 {
 	uint8_t msg[1 + 3 + 4 + 32 + 16];
+	size_t skip = sev_api_measures_version(api_major, api_minor) ? 0 : 4;
 
 	msg[0] = 0x04;
 	msg[1] = api_major;
@@ -89,7 +90,8 @@ int sev_measure(const uint8_t tik[16], uint8_t api_major, uint8_t api_minor,
 	memcpy(msg + 4, &policy, 4);
 	memcpy(msg + 8, ld, 32);
 	memcpy(msg + 40, mnonce, 16);
-	return crypto_hmac_sha256(tik, 16, msg, sizeof(msg), out);
+	return crypto_hmac_sha256(tik, 16, msg + skip, sizeof(msg) - skip,
+				  out);
 }
 
 int sev_packet_mac(const uint8_t tik[16], uint8_t ctx,

@@ -6,6 +6,7 @@
 #ifndef SOFTSEV_SESSION_H
 #define SOFTSEV_SESSION_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "psp.h"
@@ -31,7 +32,20 @@ int sev_session_wrap(const uint8_t *z, size_t z_len, uint32_t policy,
 int sev_session_unwrap(const uint8_t *z, size_t z_len, uint32_t policy,
 		       const struct sev_session *s, struct sev_tk *tk);
 
-/* MEASURE = HMAC(TIK, 0x04 || api || build || policy || ld || mnonce). */
+/*
+ * Firmware before API 0.17 (Naples' first releases) measures without the
+ * context byte and version, and its LAUNCH_SECRET MAC does not cover
+ * MEASURE (spec §12.6, §12.7, as sev-tool computes both).
+ */
+static inline bool sev_api_measures_version(uint8_t major, uint8_t minor)
+{
+	return major > 0 || minor >= 17;
+}
+
+/*
+ * MEASURE = HMAC(TIK, 0x04 || api || build || policy || ld || mnonce);
+ * from API 0.17 on; before it HMAC(TIK, policy || ld || mnonce).
+ */
 int sev_measure(const uint8_t tik[16], uint8_t api_major, uint8_t api_minor,
 		uint8_t build, uint32_t policy, const uint8_t ld[32],
 		const uint8_t mnonce[16], uint8_t out[32]);

@@ -258,15 +258,23 @@ struct host {
 	struct ccp *ccp;
 };
 
-static void host_open(struct host *h, enum psp_mem_mode mode)
+static void host_open_model(struct host *h, enum psp_mem_mode mode,
+			    const char *model)
 {
 	struct ccp_config cfg = { .init_on_probe = true };
 
 	memset(h, 0, sizeof(*h));
 	psp_config_default(&h->f.cfg);
+	if (model)
+		assert_int_equal(psp_config_model(&h->f.cfg, model), 0);
 	h->f.cfg.mem_mode = mode;
 	fx_open(&h->f, false);
 	assert_int_equal(ccp_create(h->f.psp, &cfg, &h->ccp), 0);
+}
+
+static void host_open(struct host *h, enum psp_mem_mode mode)
+{
+	host_open_model(h, mode, NULL);
 }
 
 static void host_close(struct host *h)
@@ -531,11 +539,87 @@ static void test_e2e_xts(void **state)
 	e2e(PSP_MEM_XTS);
 }
 
+/*
+ * Naples (API 0.16): the measurement has no 0x04 || API || BUILD prefix
+ * and the LAUNCH_SECRET MAC does not cover MEASURE (§12.6, §12.7, as
+ * sev-tool computes them for API < 0.17).
+ */
+static void test_naples_formats(void **state)
+{
+	static uint8_t guest[4096] __attribute__((aligned(4096)));
+	static uint8_t pdh[CERT], chain[3 * CERT];
+	uint8_t measure[0x30], ld[32], msg[4 + 32 + 16], m[32];
+	uint8_t hdr[0x34] = { 0 }, trans[32], secret[32] = "naples secret";
+	uint8_t mac_in[1 + 4 + 16 + 4 + 4 + 32 + 32];
+	struct owner o = { .policy = 0 };
+	struct psp_launch_start ls = { 0 };
+	struct sev_user_data_status st;
+	struct psp_launch_update u;
+	struct psp_activate act;
+	struct psp_packet p = { 0 };
+	struct host a;
+	uint32_t err;
+
+	host_open_model(&a, PSP_MEM_PLAIN, "naples");
+	assert_int_equal(sev_ioctl(&a, SEV_PLATFORM_STATUS, &st, &err), 0);
+	assert_int_equal(st.api_major, 0);
+	assert_int_equal(st.api_minor, 16);
+	export_pdh(&a, pdh, chain);
+	owner_session(&o, pdh);
+	ls.policy = o.policy;
+	ls.dh_cert_paddr = (uintptr_t)o.godh_cert;
+	ls.dh_cert_len = CERT;
+	ls.session_paddr = (uintptr_t)o.session;
+	ls.session_len = 0x80;
+	assert_int_equal(fw(&a, PSP_CMD_LAUNCH_START, &ls), 0);
+	act = (struct psp_activate){ ls.handle, 1 };
+	assert_int_equal(fw(&a, PSP_CMD_ACTIVATE, &act), 0);
+	memset(guest, 0xc3, sizeof(guest));
+	u = (struct psp_launch_update){ ls.handle, 0, (uintptr_t)guest,
+					sizeof(guest) };
+	assert_int_equal(fw(&a, PSP_CMD_LAUNCH_UPDATE_DATA, &u), 0);
+	u = (struct psp_launch_update){ ls.handle, 0, (uintptr_t)measure,
+					sizeof(measure) };
+	assert_int_equal(fw(&a, PSP_CMD_LAUNCH_MEASURE, &u), 0);
+	EVP_Digest(guest, sizeof(guest), ld, NULL, EVP_sha256(), NULL);
+	put32(msg, o.policy);
+	memcpy(msg + 4, ld, 32);
+	memcpy(msg + 36, measure + 32, 16);
+	hmac(o.tik, 16, msg, sizeof(msg), m);
+	assert_memory_equal(m, measure, 32);
+
+	/* A MAC over MEASURE, as 0.17+ wants, is refused here... */
+	RAND_bytes(hdr + 4, 16);
+	ctr(o.tek, hdr + 4, secret, trans, 32);
+	mac_in[0] = 0x01;
+	memcpy(mac_in + 1, hdr, 4 + 16);
+	put32(mac_in + 21, 32);
+	put32(mac_in + 25, 32);
+	memcpy(mac_in + 29, trans, 32);
+	memcpy(mac_in + 61, measure, 32);
+	hmac(o.tik, 16, mac_in, sizeof(mac_in), hdr + 0x14);
+	p = (struct psp_packet){ .handle = ls.handle,
+				 .hdr_paddr = (uintptr_t)hdr,
+				 .hdr_len = 0x34,
+				 .guest_paddr = (uintptr_t)guest,
+				 .guest_len = 32,
+				 .trans_paddr = (uintptr_t)trans,
+				 .trans_len = 32 };
+	assert_int_equal(fw(&a, PSP_CMD_LAUNCH_SECRET, &p),
+			 SEV_RET_BAD_MEASUREMENT);
+	/* ...one without it is accepted and lands in the guest. */
+	hmac(o.tik, 16, mac_in, sizeof(mac_in) - 32, hdr + 0x14);
+	assert_int_equal(fw(&a, PSP_CMD_LAUNCH_SECRET, &p), 0);
+	assert_memory_equal(guest, secret, 32);
+	host_close(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_e2e_plain),
 		cmocka_unit_test(test_e2e_xts),
+		cmocka_unit_test(test_naples_formats),
 	};
 
 	return cmocka_run_group_tests_name("owner_e2e", tests, fx_group_setup,

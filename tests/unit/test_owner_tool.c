@@ -139,6 +139,8 @@ static void keys_file_round_trip(void **state)
 		k.tk.tik[i] = (uint8_t)(0xf0 + i);
 	}
 	k.policy = 0x5;
+	k.api_major = 0;
+	k.api_minor = 16;
 	assert_int_equal(owner_keys_save(path, &k), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
@@ -146,6 +148,22 @@ static void keys_file_round_trip(void **state)
 	assert_int_equal(owner_keys_load(path, &back), 0);
 	assert_memory_equal(&back.tk, &k.tk, sizeof(k.tk));
 	assert_int_equal(back.policy, 5);
+	assert_int_equal(back.api_major, 0);
+	assert_int_equal(back.api_minor, 16);
+	/* A file from before the api= line: API 0.17 or later. */
+	{
+		FILE *f = fopen(path, "w");
+
+		assert_non_null(f);
+		fprintf(f, "tek=%032x\ntik=%032x\npolicy=0x1\n", 0, 0);
+		fclose(f);
+		assert_int_equal(owner_keys_load(path, &back), 0);
+		assert_int_equal(back.api_minor, 17);
+		f = fopen(path, "a");
+		fprintf(f, "api=0.x\n");
+		fclose(f);
+		assert_int_equal(owner_keys_load(path, &back), -EINVAL);
+	}
 	/* A truncated file is refused, not half-read. */
 	assert_int_equal(truncate(path, 10), 0);
 	assert_int_not_equal(owner_keys_load(path, &back), 0);
@@ -168,6 +186,8 @@ static void secret_packet(void **state)
 		k.tk.tek[i] = (uint8_t)i;
 		k.tk.tik[i] = (uint8_t)(0x10 + i);
 	}
+	k.api_major = 1;
+	k.api_minor = 55;
 	memset(measure, 0x5a, sizeof(measure));
 	assert_int_equal(owner_secret(&k, measure, msg, sizeof(msg), &hdr,
 				      trans, &tlen), 0);
@@ -191,6 +211,40 @@ static void secret_packet(void **state)
 		assert_int_equal(owner_secret(&k, measure, big, sizeof(big),
 					      &hdr, trans, &tlen), -EINVAL);
 	}
+	/* API 0.16 (§12.7): the MAC leaves MEASURE out. */
+	k.api_major = 0;
+	k.api_minor = 16;
+	assert_int_equal(owner_secret(&k, measure, msg, sizeof(msg), &hdr,
+				      trans, &tlen), 0);
+	assert_int_equal(sev_packet_mac(k.tk.tik, SEV_MAC_SECRET, &hdr, 32,
+					trans, 32, NULL, mac), 0);
+	assert_memory_equal(mac, hdr.mac, 32);
+}
+
+/*
+ * API 0.16 (§12.6): MEASURE = HMAC(TIK, POLICY || LD || MNONCE), without
+ * the context byte, API and build; from 0.17 on they are bound.
+ */
+static void verify_naples_format(void **state)
+{
+	struct owner_keys k;
+	uint8_t ld[32], m[48], msg[4 + 32 + 16];
+
+	(void)state;
+	vector(&k, ld, m);
+	k.policy = 0x11;
+	memcpy(msg, &k.policy, 4);
+	memcpy(msg + 4, ld, 32);
+	memcpy(msg + 36, m + 32, 16);
+	assert_int_equal(crypto_hmac_sha256(k.tk.tik, 16, msg, sizeof(msg), m),
+			 0);
+	assert_int_equal(owner_verify_measurement(&k, 0, 16, 0x0f, ld, m), 0);
+	assert_int_equal(owner_verify_measurement(&k, 0, 16, 0x03, ld, m), 0);
+	assert_int_equal(owner_verify_measurement(&k, 0, 17, 0x0f, ld, m),
+			 -EBADMSG);
+	k.policy = 0x10;
+	assert_int_equal(owner_verify_measurement(&k, 0, 16, 0x0f, ld, m),
+			 -EBADMSG);
 }
 
 int main(void)
@@ -202,6 +256,7 @@ int main(void)
 		cmocka_unit_test(hash_table_layout),
 		cmocka_unit_test(keys_file_round_trip),
 		cmocka_unit_test(secret_packet),
+		cmocka_unit_test(verify_naples_format),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
