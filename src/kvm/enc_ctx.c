@@ -142,8 +142,10 @@ static void migrate_from(struct kvm_vm *dst, struct kvm_vm *src)
 	for (i = 0; d->es_active && i < n; i++) {
 		struct kvm_vcpu *dv = dst->vcpus[i], *sv = src->vcpus[i];
 
-		/* Q8: the kernel leaks dst's own VMSA page; softsev frees it. */
-		free(dv->vmsa);
+		/*
+		 * Q8: dst was not an SEV guest when its vCPUs were created,
+		 * so they have no VMSA page to lose (K7).
+		 */
 		dv->vmsa = sv->vmsa;
 		dv->protected = true;
 		sv->vmsa = NULL;

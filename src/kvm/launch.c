@@ -114,7 +114,7 @@ static int update_vmsa(struct kvm_vm *vm, const struct kvm_caller *c,
 
 	if (vcpu->guest_debug)
 		return -EINVAL;
-	/* 7.0-era: a second sync of an encrypted VMSA is refused. */
+	/* sev_es_sync_vmsa() (6.12.118): a protected vCPU is not synced again. */
 	if (vcpu->protected)
 		return -EINVAL;
 	/* sev_es_sync_vmsa(): the builder refuses a DR7 with non-fixed bits. */
@@ -134,7 +134,7 @@ static int update_vmsa(struct kvm_vm *vm, const struct kvm_caller *c,
 	return ret;
 }
 
-/* §4.3 [NEW]: SEV-ES only; EBUSY with vCPU creation in flight. */
+/* sev_launch_update_vmsa(): SEV-ES only; EBUSY with vCPU creation in flight. */
 int sev_launch_update_vmsa(struct kvm_vm *vm, const struct kvm_caller *c,
 			   struct sev_cmd *cmd)
 {
