@@ -4,11 +4,16 @@
  * file, its argument in (a copy of) the input, which also holds whatever
  * the argument points at, with 64 KiB after it for the largest answer
  * (vkvm writes through process_vm_writev, which ASan does not see).  Runs no
- * guest code (KVM_RUN is left out).  A file a fuzzed request creates (a VM
+ * guest code (KVM_RUN is left out).  KVM_GET_DEVICE_ATTR writes through the
+ * address its argument holds: one above the first 64 KiB (which nothing
+ * maps, so it still tests EFAULT) is moved into the spare room, or the
+ * write would land anywhere in the fuzzer's own heap.  A file a fuzzed
+ * request creates (a VM
  * from KVM_CREATE_VM) is closed at once: kept, thousands of them outgrow
  * libFuzzer's RSS limit where the descriptor limit is high (seen in CI).
  */
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +61,18 @@ static const unsigned long reqs[] = {
 	KVM_SET_TSC_KHZ,	 KVM_X86_GET_MCE_CAP_SUPPORTED,
 };
 
+static void aim_attr_addr(void *arg, uint8_t *room)
+{
+	uint8_t *field = (uint8_t *)arg + offsetof(struct kvm_device_attr, addr);
+	uint64_t addr;
+
+	memcpy(&addr, field, sizeof(addr));
+	if (addr < (64 << 10))
+		return;
+	addr = (uintptr_t)room;
+	memcpy(field, &addr, sizeof(addr));
+}
+
 static void setup(void)
 {
 	fds[0] = vkvm_open(O_RDWR | O_CLOEXEC);
@@ -98,6 +115,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		arg = buf + off % size;
 		break;
 	}
+	if (req == KVM_GET_DEVICE_ATTR && arg == buf + off % size &&
+	    off % size + sizeof(struct kvm_device_attr) <= size)
+		aim_attr_addr(arg, buf + size);
 	/* no guest runs: it could loop for ever */
 	if (req != KVM_RUN) {
 		ret = vkvm_ioctl(fds[(data[0] & 0x3f) % 3], req, arg);

@@ -8,14 +8,17 @@ failed=0
 status=0
 for dir in "$@"; do
 	echo "== tests in $dir"
-	meson test -C "$dir" --print-errorlogs || status=1
+	meson test -C "$dir" --print-errorlogs
+	rc=$?
+	[ "$rc" -eq 0 ] || status=1
 	log="$dir/meson-logs/testlog.txt"
 	p=$(grep -cE '^ok [0-9]+ ' "$log")
 	f=$(grep -cE '^not ok [0-9]+ ' "$log")
 	passed=$((passed + p))
 	failed=$((failed + f))
-	# A binary that crashed before reporting counts as one failure.
-	if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then
+	# A binary that crashed before reporting counts as one failure (in
+	# this directory: an earlier one's failure is counted already).
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		failed=$((failed + 1))
 	fi
 done

@@ -611,6 +611,7 @@ static void test_naples_formats(void **state)
 	hmac(o.tik, 16, mac_in, sizeof(mac_in) - 32, hdr + 0x14);
 	assert_int_equal(fw(&a, PSP_CMD_LAUNCH_SECRET, &p), 0);
 	assert_memory_equal(guest, secret, 32);
+	EVP_PKEY_free(o.godh);
 	host_close(&a);
 }
 
