@@ -92,6 +92,11 @@ int vk_check_extension(struct vkvm_vm *vm, long cap)
 		return 1 << KVM_X86_DEFAULT_VM;
 	case KVM_CAP_XSAVE2:
 		return (int)sizeof(struct kvm_xsave);
+	case KVM_CAP_SET_GUEST_DEBUG2: /* KVM_GUESTDBG_VALID_MASK */
+		return KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP |
+		       KVM_GUESTDBG_USE_SW_BP | KVM_GUESTDBG_USE_HW_BP |
+		       KVM_GUESTDBG_INJECT_DB | KVM_GUESTDBG_INJECT_BP |
+		       KVM_GUESTDBG_BLOCKIRQ;
 	}
 	(void)vm;
 	return 0;

@@ -604,6 +604,7 @@ static void reset_regs(struct vkvm_vcpu *v, uint64_t cr0, uint64_t apic)
 	r.rdx = reset_rdx(v);
 	vk_set_regs(v, &r);
 	v->irq = -1;
+	v->exc_queued = -1; /* kvm_vcpu_reset(): the event queue is cleared */
 }
 
 void vk_cpu_init_event(struct vkvm_vcpu *v)

@@ -495,11 +495,20 @@ static void post_run(struct vkvm_vcpu *v)
 					     !v->in_hook;
 }
 
-/* KVM_INTERRUPT's vector, when the guest can take it. */
+/*
+ * A queued exception first (kvm_check_and_inject_events()), then
+ * KVM_INTERRUPT's vector when the guest can take it.
+ */
 static int inject(struct vkvm_vcpu *v)
 {
-	int vec = v->irq;
+	int vec = v->exc_queued;
 
+	if (vec >= 0 && !v->in_hook) {
+		v->exc_queued = -1;
+		return vk_deliver(v, (unsigned int)vec, v->exc_q_has_err,
+				  v->exc_q_err, false, 0);
+	}
+	vec = v->irq;
 	if (vec < 0 || v->in_hook || !if_flag(v))
 		return 0;
 	v->irq = -1;

@@ -9,7 +9,6 @@
 
 #include "vkvm_internal.h"
 
-#define KVM_GUESTDBG_VALID 0x000f0003u /* ENABLE|SINGLESTEP|USE_*|INJECT */
 
 struct vkvm_vcpu *vk_vcpu_new(struct vkvm_vm *vm, int id, int *err)
 {
@@ -24,6 +23,7 @@ struct vkvm_vcpu *vk_vcpu_new(struct vkvm_vm *vm, int id, int *err)
 	v->id = id;
 	v->refs = 1;
 	v->irq = -1;
+	v->exc_queued = -1;
 	snprintf(name, sizeof(name), "kvm-vcpu:%d", id);
 	v->fd = memfd_create(name, MFD_CLOEXEC);
 	if (v->fd < 0 || ftruncate(v->fd, VK_RUN_SIZE)) {
@@ -126,14 +126,25 @@ static long set_signal_mask(struct vkvm_vcpu *v, struct kvm_signal_mask *u)
 	return 0;
 }
 
+/*
+ * kvm_arch_vcpu_ioctl_set_guest_debug() (6.12): unknown control bits are
+ * not refused; INJECT_DB/INJECT_BP queue #DB/#BP for the next run, EBUSY
+ * while one is still queued; without ENABLE, debugging is off.
+ */
 static long set_guest_debug(struct vkvm_vcpu *v, void *arg)
 {
 	struct kvm_guest_debug d;
 
 	if (vk_copy_in(&d, arg, sizeof(d)))
 		return -EFAULT;
-	if (d.control & ~KVM_GUESTDBG_VALID) /* kvm_arch_vcpu_ioctl_set_g.. */
-		return -EINVAL;
+	if (d.control & (KVM_GUESTDBG_INJECT_DB | KVM_GUESTDBG_INJECT_BP)) {
+		if (v->exc_queued >= 0)
+			return -EBUSY;
+		v->exc_queued = d.control & KVM_GUESTDBG_INJECT_DB ? 1 : 3;
+		v->exc_q_has_err = false;
+	}
+	if (!(d.control & KVM_GUESTDBG_ENABLE))
+		d.control = 0;
 	v->dbg = d;
 	return 0;
 }
@@ -162,6 +173,17 @@ static long mp_state_set(struct vkvm_vcpu *v, void *arg)
 		return -EINVAL;
 	v->mp_state = m.mp_state;
 	return 0;
+}
+
+/*
+ * kvm_caps.max_guest_tsc_khz (kvm_x86_vendor_init()): the host rate
+ * scaled by SVM_TSC_RATIO_MAX (8.32 fixed point), at most INT_MAX.
+ */
+static uint32_t max_guest_tsc_khz(uint32_t host_khz)
+{
+	uint64_t max = ((uint64_t)host_khz * 0xffffffffffull) >> 32;
+
+	return max > 0x7fffffff ? 0x7fffffff : (uint32_t)max;
 }
 
 static long setup_mce(struct vkvm_vcpu *v, void *arg)
@@ -285,18 +307,36 @@ static long lapic(struct vkvm_vcpu *v, unsigned long req, void *arg)
 	return vk_copy_in(&v->lapic, arg, sizeof(v->lapic));
 }
 
-static long events(struct vkvm_vcpu *v, unsigned long req, void *arg)
+/*
+ * kvm_vcpu_ioctl_x86_get_vcpu_events(): without KVM_CAP_EXCEPTION_PAYLOAD
+ * a queued exception reads as injected.
+ */
+static long events_get(struct vkvm_vcpu *v, void *arg)
 {
 	struct kvm_vcpu_events e;
 
-	if (req == KVM_GET_VCPU_EVENTS) {
-		memset(&e, 0, sizeof(e));
-		e.interrupt.injected = v->irq >= 0;
-		e.interrupt.nr = (uint8_t)(v->irq >= 0 ? v->irq : 0);
-		e.nmi.pending = v->nmi;
-		e.flags = KVM_VCPUEVENT_VALID_SHADOW;
-		return vk_copy_out(arg, &e, sizeof(e));
-	}
+	memset(&e, 0, sizeof(e));
+	e.exception.injected = v->exc_queued >= 0;
+	e.exception.nr = (uint8_t)(v->exc_queued >= 0 ? v->exc_queued : 0);
+	e.exception.has_error_code = v->exc_q_has_err;
+	e.exception.error_code = v->exc_q_err;
+	e.interrupt.injected = v->irq >= 0;
+	e.interrupt.nr = (uint8_t)(v->irq >= 0 ? v->irq : 0);
+	e.nmi.pending = v->nmi;
+	e.flags = KVM_VCPUEVENT_VALID_SHADOW;
+	return vk_copy_out(arg, &e, sizeof(e));
+}
+
+/*
+ * kvm_vcpu_ioctl_x86_set_vcpu_events() (6.12), its checks in order.  The
+ * exception payload capability is never enabled here, so PAYLOAD is
+ * EINVAL and a "pending" exception is dropped; an injected one is
+ * delivered at the next KVM_RUN.
+ */
+static long events_set(struct vkvm_vcpu *v, void *arg)
+{
+	struct kvm_vcpu_events e;
+
 	if (vk_copy_in(&e, arg, sizeof(e)))
 		return -EFAULT;
 	if (e.flags & ~(uint32_t)(KVM_VCPUEVENT_VALID_NMI_PENDING |
@@ -306,8 +346,18 @@ static long events(struct vkvm_vcpu *v, unsigned long req, void *arg)
 				  KVM_VCPUEVENT_VALID_PAYLOAD |
 				  KVM_VCPUEVENT_VALID_TRIPLE_FAULT))
 		return -EINVAL;
-	if (e.interrupt.injected)
-		v->irq = e.interrupt.nr;
+	if (e.flags & KVM_VCPUEVENT_VALID_PAYLOAD)
+		return -EINVAL;
+	if (e.exception.injected && (e.exception.nr > 31 || e.exception.nr == 2))
+		return -EINVAL;
+	if ((e.flags & KVM_VCPUEVENT_VALID_SMM) &&
+	    (e.smi.smm || e.smi.pending) &&
+	    v->mp_state == KVM_MP_STATE_INIT_RECEIVED)
+		return -EINVAL;
+	v->exc_queued = e.exception.injected ? e.exception.nr : -1;
+	v->exc_q_has_err = e.exception.has_error_code;
+	v->exc_q_err = e.exception.error_code;
+	v->irq = e.interrupt.injected ? e.interrupt.nr : -1;
 	if (e.flags & KVM_VCPUEVENT_VALID_NMI_PENDING)
 		v->nmi = e.nmi.pending;
 	return 0;
@@ -394,7 +444,8 @@ long vk_vcpu_ioctl(struct vkvm_vcpu *v, unsigned long req, void *arg)
 		return lapic(v, req, arg);
 	case KVM_GET_VCPU_EVENTS:
 	case KVM_SET_VCPU_EVENTS:
-		return events(v, req, arg);
+		return req == KVM_GET_VCPU_EVENTS ? events_get(v, arg) :
+						    events_set(v, arg);
 	case KVM_GET_MP_STATE:
 		mp.mp_state = v->mp_state;
 		return vk_copy_out(arg, &mp, sizeof(mp));
@@ -415,7 +466,7 @@ long vk_vcpu_ioctl(struct vkvm_vcpu *v, unsigned long req, void *arg)
 		return v->tsc_khz ? v->tsc_khz : v->vm->tsc_khz;
 	case KVM_SET_TSC_KHZ:
 		khz = (uint32_t)(unsigned long)arg;
-		if (khz >= 0x7fffffffu / 1000)
+		if (khz >= max_guest_tsc_khz(v->vm->tsc_khz))
 			return -EINVAL;
 		v->tsc_khz = khz ? khz : v->vm->tsc_khz;
 		return 0;

@@ -161,6 +161,10 @@ struct vkvm_vcpu {
 	struct kvm_lapic_state lapic;
 	struct kvm_vcpu_events events;
 	int irq; /* KVM_INTERRUPT vector waiting, or -1 */
+	/* an exception for the next run (SET_GUEST_DEBUG, SET_VCPU_EVENTS) */
+	int exc_queued; /* its vector, or -1 */
+	bool exc_q_has_err;
+	uint32_t exc_q_err;
 	bool nmi;
 	uint64_t mce_cap;
 	/* kicks from the ticker */

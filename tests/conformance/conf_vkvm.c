@@ -1151,6 +1151,146 @@ static void test_mmio_quadword(void **state)
 	vm_done(&vm, &v);
 }
 
+/*
+ * kvm_arch_vcpu_ioctl_set_guest_debug() (6.12): no check of unknown
+ * control bits; INJECT_BP/INJECT_DB queue an exception for the next run,
+ * EBUSY while one is queued; KVM_CAP_SET_GUEST_DEBUG2 is the valid mask.
+ */
+static void test_guest_debug_inject(void **state)
+{
+	struct kvm_guest_debug d = { .control = KVM_GUESTDBG_ENABLE |
+						0x80000000u };
+	struct kvm_vcpu_events e;
+	struct vm vm;
+	struct vcpu v;
+
+	assert_int_equal(ioctl(kvm, KVM_CHECK_EXTENSION,
+			       KVM_CAP_SET_GUEST_DEBUG2), 0x001f0003);
+	lm_guest(&vm, &v, idt_start, idt_end);
+	assert_ok(ioctl(v.fd, KVM_SET_GUEST_DEBUG, &d));
+	expect_vector(&v, 6, -1, GPA(idt, idt_ud));
+	expect_vector(&v, 13, 0, GPA(idt, idt_gp0));
+	expect_vector(&v, 13, BAD_SEL, GPA(idt, idt_gpsel));
+	expect_vector(&v, 3, -1, GPA(idt, idt_int3_end));
+	expect_vector(&v, 0x80, -1, GPA(idt, idt_int80_end));
+	expect_hlt(&v, GPA(idt, idt_hlt_end));
+	d.control = KVM_GUESTDBG_INJECT_BP;
+	assert_ok(ioctl(v.fd, KVM_SET_GUEST_DEBUG, &d));
+	d.control = KVM_GUESTDBG_INJECT_DB;
+	assert_errno(ioctl(v.fd, KVM_SET_GUEST_DEBUG, &d), EBUSY);
+	/* without the payload capability it reads as injected */
+	assert_ok(ioctl(v.fd, KVM_GET_VCPU_EVENTS, &e));
+	assert_int_equal(e.exception.injected, 1);
+	assert_int_equal(e.exception.nr, 3);
+	/* delivered through the IDT at the RIP after HLT */
+	expect_vector(&v, 3, -1, GPA(idt, idt_hlt_end));
+	vm_done(&vm, &v);
+}
+
+/* kvm_vcpu_ioctl_x86_set_vcpu_events(): its checks, and an injection. */
+static void test_vcpu_events_rows(void **state)
+{
+	struct kvm_vcpu_events e;
+	struct vm vm;
+	struct vcpu v;
+
+	lm_guest(&vm, &v, idt_start, idt_end);
+	expect_vector(&v, 6, -1, GPA(idt, idt_ud));
+	memset(&e, 0, sizeof(e));
+	e.flags = 0x40;
+	assert_errno(ioctl(v.fd, KVM_SET_VCPU_EVENTS, &e), EINVAL);
+	e.flags = KVM_VCPUEVENT_VALID_PAYLOAD; /* capability not enabled */
+	assert_errno(ioctl(v.fd, KVM_SET_VCPU_EVENTS, &e), EINVAL);
+	e.flags = 0;
+	e.exception.injected = 1;
+	e.exception.nr = 2; /* NMI is not an exception to inject */
+	assert_errno(ioctl(v.fd, KVM_SET_VCPU_EVENTS, &e), EINVAL);
+	e.exception.nr = 32;
+	assert_errno(ioctl(v.fd, KVM_SET_VCPU_EVENTS, &e), EINVAL);
+	/* #GP(0x18) injected: the handler sees it with its error code */
+	e.exception.nr = 13;
+	e.exception.has_error_code = 1;
+	e.exception.error_code = 0x18;
+	assert_ok(ioctl(v.fd, KVM_SET_VCPU_EVENTS, &e));
+	memset(&e, 0, sizeof(e));
+	assert_ok(ioctl(v.fd, KVM_GET_VCPU_EVENTS, &e));
+	assert_int_equal(e.exception.nr, 13);
+	assert_int_equal(e.exception.error_code, 0x18);
+	/* the pending OUT of #UD's report completes first, then #GP */
+	expect_out(&v, PORT_VEC, 1, 13);
+	expect_out(&v, PORT_ERR, 4, 0x18);
+	vm_done(&vm, &v);
+}
+
+/* The remaining vCPU ioctl rows of x86.c and kvm_main.c. */
+static void test_vcpu_rows(void **state)
+{
+	struct {
+		struct kvm_signal_mask m;
+		uint64_t set;
+	} sm = { { .len = 16 }, 0 };
+	struct kvm_xcrs x;
+	struct vm vm;
+	struct vcpu v;
+	uint64_t cap, max;
+	long khz;
+
+	vm_create(&vm);
+	vcpu_create(&vm, 0, &v);
+	/* kvm_vcpu_ioctl_x86_setup_mce(): 1..32 banks, known bits only */
+	cap = 0;
+	assert_errno(ioctl(v.fd, KVM_X86_SETUP_MCE, &cap), EINVAL);
+	cap = 33;
+	assert_errno(ioctl(v.fd, KVM_X86_SETUP_MCE, &cap), EINVAL);
+	cap = 32 | 1u << 9;
+	assert_errno(ioctl(v.fd, KVM_X86_SETUP_MCE, &cap), EINVAL);
+	cap = 32 | 1u << 8 | 1u << 24 | 0x050000;
+	assert_ok(ioctl(v.fd, KVM_X86_SETUP_MCE, &cap));
+	/* kvm_vcpu_ioctl_x86_set_xcrs(): flags, count, then __kvm_set_xcr */
+	memset(&x, 0, sizeof(x));
+	x.nr_xcrs = 1;
+	x.xcrs[0].value = 3;
+	x.flags = 1;
+	assert_errno(ioctl(v.fd, KVM_SET_XCRS, &x), EINVAL);
+	x.flags = 0;
+	x.nr_xcrs = KVM_MAX_XCRS + 1;
+	assert_errno(ioctl(v.fd, KVM_SET_XCRS, &x), EINVAL);
+	x.nr_xcrs = 1;
+	x.xcrs[0].value = 2; /* x87 is required */
+	assert_errno(ioctl(v.fd, KVM_SET_XCRS, &x), EINVAL);
+	x.xcrs[0].value = 3;
+	assert_ok(ioctl(v.fd, KVM_SET_XCRS, &x));
+	memset(&x, 0, sizeof(x));
+	assert_ok(ioctl(v.fd, KVM_GET_XCRS, &x));
+	assert_int_equal(x.nr_xcrs, 1);
+	assert_int_equal(x.xcrs[0].value, 3);
+	/*
+	 * KVM_SET_TSC_KHZ: below max_guest_tsc_khz, which is the host rate
+	 * times SVM's largest TSC ratio (0xff.ffffffff), capped at INT_MAX;
+	 * 0 means the host's rate.
+	 */
+	khz = ioctl(v.fd, KVM_GET_TSC_KHZ, 0);
+	assert_true(khz > 0);
+	max = ((uint64_t)khz * 0xffffffffffull) >> 32;
+	if (max > 0x7fffffff)
+		max = 0x7fffffff;
+	assert_errno(ioctl(v.fd, KVM_SET_TSC_KHZ, (unsigned long)max), EINVAL);
+	assert_ok(ioctl(v.fd, KVM_SET_TSC_KHZ, (unsigned long)max - 1));
+	assert_int_equal(ioctl(v.fd, KVM_GET_TSC_KHZ, 0), max - 1);
+	assert_ok(ioctl(v.fd, KVM_SET_TSC_KHZ, 0ul));
+	assert_int_equal(ioctl(v.fd, KVM_GET_TSC_KHZ, 0), khz);
+	/* kvm_vcpu_ioctl_set_sigmask(): the kernel's 8-byte sigset_t */
+	assert_errno(ioctl(v.fd, KVM_SET_SIGNAL_MASK, &sm), EINVAL);
+	sm.m.len = 8;
+	assert_ok(ioctl(v.fd, KVM_SET_SIGNAL_MASK, &sm));
+	assert_ok(ioctl(v.fd, KVM_SET_SIGNAL_MASK, NULL));
+	/* kvm_vm_ioctl_set_identity_map_addr(): not after a vCPU */
+	cap = 0xfffbc000;
+	assert_errno(ioctl(vm.fd, KVM_SET_IDENTITY_MAP_ADDR, &cap), EINVAL);
+	vcpu_destroy(&v);
+	vm_destroy(&vm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1169,6 +1309,9 @@ int main(void)
 		cmocka_unit_test(test_io64_guest),
 		cmocka_unit_test(test_immediate_exit_completes_in),
 		cmocka_unit_test(test_idt_guest),
+		cmocka_unit_test(test_guest_debug_inject),
+		cmocka_unit_test(test_vcpu_events_rows),
+		cmocka_unit_test(test_vcpu_rows),
 		cmocka_unit_test(test_triple_fault),
 		cmocka_unit_test(test_immediate_exit),
 		cmocka_unit_test(test_signal_interrupts_run),
