@@ -289,19 +289,7 @@ static void test_launch_start(void **state)
 		assert_int_equal(psp_guest_info(x->f.psp, ls.handle, &gi), 0);
 		assert_int_equal(gi.asid, kx_info(x, fd).asid);
 	}
-	/* A handle write-back that faults unbinds and decommissions. */
-	{
-		int fd2 = kx_sev_vm(x, false);
-		struct kvm_sev_cmd c2 = { .id = KVM_SEV_LAUNCH_START,
-					  .data = (uintptr_t)&ls,
-					  .sev_fd = SEV_FD };
-
-		c2.data = um_bad_address();
-		assert_int_equal(kvm_vm_mem_enc_op(kx_get(x, fd2), &x->c,
-						   (uintptr_t)&c2),
-				 -EFAULT);
-		assert_int_equal(psp_guest_count(x->f.psp), 1);
-	}
+	/* The handle write-back fault: test_kvm_rows.c (a read-only page). */
 }
 
 static void test_launch_flow(void **state)
