@@ -411,6 +411,214 @@ static void test_receive_vmsa_policy(void **state)
 	assert_int_equal(fx_cmd(f->psp, PSP_CMD_ACTIVATE, &act), 0);
 }
 
+/* psp_fault_parse(): "CMD=STATUS[@once|@every=N|@p=P]" (fault.c). */
+static void test_fault_parse(void **state)
+{
+	static const char *const bad_specs[] = {
+		"INIT", "BOGUS=INVALID_LEN", "UNKNOWN=INVALID_LEN", "INIT=",
+		"INIT=NOT_A_STATUS", "INIT=0", "INIT=0x10000",
+		"INIT=SUCCESS", "INIT=INVALID_LEN@every=0",
+		"INIT=INVALID_LEN@p=0", "INIT=INVALID_LEN@p=1.5",
+		"INIT=INVALID_LEN@never",
+		"INIT=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+	};
+	struct fx *f = *state;
+	struct psp_fault fl;
+	struct psp_platform_status ps;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad_specs) / sizeof(bad_specs[0]); i++)
+		assert_int_equal(psp_fault_parse(bad_specs[i], &fl), -EINVAL);
+	/* A status by number. */
+	assert_int_equal(psp_fault_parse("GUEST_STATUS=0x27", &fl), 0);
+	assert_int_equal(fl.cmd, PSP_CMD_GUEST_STATUS);
+	assert_int_equal(fl.status, 0x27);
+	/* Every second PLATFORM_STATUS fails. */
+	assert_int_equal(psp_fault_parse("PLATFORM_STATUS=INVALID_LEN@every=2",
+					 &fl), 0);
+	assert_int_equal(psp_fault_add(f->psp, &fl), 0);
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_PLATFORM_STATUS, &ps), 0);
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_PLATFORM_STATUS, &ps),
+			 SEV_RET_INVALID_LEN);
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_PLATFORM_STATUS, &ps), 0);
+	psp_fault_clear(f->psp);
+	/* p=1 always fires. */
+	assert_int_equal(psp_fault_parse("PLATFORM_STATUS=INACTIVE@p=1", &fl),
+			 0);
+	assert_int_equal(fl.mode, PSP_FAULT_PROB);
+	assert_int_equal(psp_fault_add(f->psp, &fl), 0);
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_PLATFORM_STATUS, &ps),
+			 SEV_RET_INACTIVE);
+	psp_fault_clear(f->psp);
+}
+
+/* §9.14–§9.18: handles, re-ACTIVATE, DBG and COPY rows. */
+static void test_guest_rows(void **state)
+{
+	struct fx *f = *state;
+	static uint8_t a[64] __attribute__((aligned(16)));
+	static uint8_t b[64] __attribute__((aligned(16)));
+	struct psp_guest_status gs = { 0xffffffff };
+	struct psp_activate act;
+	struct psp_dbg d;
+	struct psp_copy cp = { 0 };
+	struct psp_guest_info gi;
+	uint32_t h, idle;
+
+	fx_init(f->psp, false);
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_GUEST_STATUS, &gs),
+			 SEV_RET_INVALID_GUEST);
+	h = fx_launch(f->psp, 0, SEV_ASID);
+	act.handle = h;
+	act.asid = SEV_ASID;
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_ACTIVATE, &act),
+			 SEV_RET_ACTIVE);
+	idle = fx_launch(f->psp, 0, 0);
+	assert_int_equal(psp_guest_info(f->psp, idle, &gi), 0);
+	assert_int_equal(gi.asid, 0);
+	assert_false(gi.active);
+	d = (struct psp_dbg){ h, 0, (uintptr_t)a, (uintptr_t)b + 8, 16 };
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_DBG_DECRYPT, &d),
+			 SEV_RET_INVALID_ADDRESS);
+	/* The destination faults. */
+	d.dst_paddr = um_bad_address();
+	assert_int_equal(um_cmd(f->psp, PSP_CMD_DBG_DECRYPT, &d),
+			 SEV_RET_INVALID_ADDRESS);
+	cp.handle = 0x7fffffff;
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_COPY, &cp),
+			 SEV_RET_INVALID_GUEST);
+	cp.handle = idle;
+	cp.src_paddr = (uintptr_t)a;
+	cp.dst_paddr = (uintptr_t)b;
+	cp.length = 16;
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_COPY, &cp), SEV_RET_INACTIVE);
+	cp.handle = h;
+	memset(a, 0x11, sizeof(a));
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_COPY, &cp), 0);
+	assert_memory_equal(a, b, 16);
+}
+
+/* §9.19: the GODH's shape, the blob lengths and addresses. */
+static void test_launch_session_rows(void **state)
+{
+	struct fx *f = *state;
+	struct sev_cert pdh, chain[3], godh;
+	struct psp_launch_start ls = { 0 };
+	struct fx_owner o;
+
+	fx_init(f->psp, false);
+	fx_export(f->psp, &pdh, chain);
+	fx_owner_session(&o, &pdh, 0);
+	ls.dh_cert_paddr = (uintptr_t)&godh;
+	ls.dh_cert_len = SEV_CERT_LEN;
+	ls.session_paddr = (uintptr_t)&o.session;
+	ls.session_len = SEV_SESSION_LEN;
+	godh = o.godh_cert;
+	godh.version = 2;
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_LAUNCH_START, &ls),
+			 SEV_RET_INVALID_CERTIFICATE);
+	godh = o.godh_cert;
+	godh.algo = SEV_ALGO_ECDSA_SHA256;
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_LAUNCH_START, &ls),
+			 SEV_RET_INVALID_CERTIFICATE);
+	/* A point that is not on P-384. */
+	godh = o.godh_cert;
+	godh.pubkey.ecc.qx[0] ^= 1;
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_LAUNCH_START, &ls),
+			 SEV_RET_INVALID_CERTIFICATE);
+	godh = o.godh_cert;
+	ls.session_len = SEV_SESSION_LEN - 16;
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_LAUNCH_START, &ls),
+			 SEV_RET_INVALID_LEN);
+	ls.session_len = SEV_SESSION_LEN;
+	ls.session_paddr = um_bad_address();
+	assert_int_equal(um_cmd(f->psp, PSP_CMD_LAUNCH_START, &ls),
+			 SEV_RET_INVALID_ADDRESS);
+	ls.session_paddr = (uintptr_t)&o.session;
+	/* ECDH with SHA-384 is an accepted GODH algorithm too. */
+	godh.algo = SEV_ALGO_ECDH_SHA384;
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_LAUNCH_START, &ls), 0);
+	assert_int_equal(psp_guest_count(f->psp), 1);
+	fx_owner_free(&o);
+}
+
+/* §9.20–§9.23: INACTIVE, the MEASURE write, the packet rules. */
+static void test_launch_rows(void **state)
+{
+	struct fx *f = *state;
+	static uint8_t mem[64] __attribute__((aligned(16)));
+	uint8_t out[SEV_MEASURE_LEN];
+	struct sev_packet_hdr hdr = { 0 };
+	struct psp_launch_update u;
+	struct psp_packet p;
+	struct psp_handle fin;
+	uint32_t idle, h;
+
+	fx_init(f->psp, false);
+	idle = fx_launch(f->psp, 0, 0);
+	u = (struct psp_launch_update){ idle, 0, (uintptr_t)mem, 64 };
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_LAUNCH_UPDATE_DATA, &u),
+			 SEV_RET_INACTIVE);
+	u.handle = 0x7fffffff;
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_LAUNCH_UPDATE_DATA, &u),
+			 SEV_RET_INVALID_GUEST);
+	/* MEASURE's write faults: no state change. */
+	u = (struct psp_launch_update){ idle, 0, um_bad_address(),
+					sizeof(out) };
+	assert_int_equal(um_cmd(f->psp, PSP_CMD_LAUNCH_MEASURE, &u),
+			 SEV_RET_INVALID_ADDRESS);
+	u.paddr = (uintptr_t)out;
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_LAUNCH_MEASURE, &u), 0);
+	/* LAUNCH_SECRET on an inactive guest. */
+	p = (struct psp_packet){ .handle = idle };
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_LAUNCH_SECRET, &p),
+			 SEV_RET_INACTIVE);
+	h = fx_launch(f->psp, 0, SEV_ASID);
+	u = (struct psp_launch_update){ h, 0, (uintptr_t)out, sizeof(out) };
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_LAUNCH_MEASURE, &u), 0);
+	p = (struct psp_packet){ .handle = h, .hdr_paddr = (uintptr_t)&hdr,
+				 .hdr_len = SEV_PACKET_HDR_LEN,
+				 .guest_paddr = (uintptr_t)mem,
+				 .trans_paddr = (uintptr_t)mem };
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_LAUNCH_SECRET, &p),
+			 SEV_RET_INVALID_LEN); /* guest_len 0 */
+	p.guest_len = p.trans_len = 24;
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_LAUNCH_SECRET, &p),
+			 SEV_RET_INVALID_LEN); /* not 16-byte aligned */
+	p.guest_len = p.trans_len = SEV_SECRET_MAX + 16;
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_LAUNCH_SECRET, &p),
+			 SEV_RET_INVALID_LEN);
+	p.guest_len = p.trans_len = 64;
+	p.trans_paddr = um_bad_address();
+	assert_int_equal(um_cmd(f->psp, PSP_CMD_LAUNCH_SECRET, &p),
+			 SEV_RET_INVALID_ADDRESS);
+	fin.handle = h;
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_LAUNCH_FINISH, &fin), 0);
+	{
+		struct psp_attestation at = { .handle = 0x7fffffff };
+
+		assert_int_equal(fx_cmd(f->psp, PSP_CMD_ATTESTATION, &at),
+				 SEV_RET_INVALID_GUEST);
+	}
+}
+
+/* §11: the policy's API version against the firmware's (1.55). */
+static void test_policy_api(void **state)
+{
+	struct fx *f = *state;
+	struct psp_launch_start ls = { .policy = 1u << 16 | 55u << 24 };
+
+	fx_init(f->psp, false);
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_LAUNCH_START, &ls), 0);
+	ls.handle = 0;
+	ls.policy = 1u << 16 | 56u << 24;
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_LAUNCH_START, &ls),
+			 SEV_RET_POLICY_FAILURE);
+	ls.policy = 2u << 16;
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_LAUNCH_START, &ls),
+			 SEV_RET_POLICY_FAILURE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -428,6 +636,16 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_receive_vmsa_policy,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fault_parse, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_guest_rows, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_launch_session_rows,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_launch_rows, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_policy_api, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, fx_group_setup,
