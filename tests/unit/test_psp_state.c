@@ -6,6 +6,7 @@
  * regenerated, psp.h), and NV writes that fail (HWERROR_PLATFORM).
  */
 #include "psp_fixture.h"
+#include "user_mem.h"
 
 #define NV_KIND 2 /* identity.c's KIND_NV */
 
@@ -300,15 +301,12 @@ static void test_nv_write_fails(void **state)
 	char path[512];
 
 	assert_int_equal(create(f, NULL), 0);
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_INIT, &init), 0);
 	/* "nv" cannot be replaced: a non-empty directory is in the way. */
 	snprintf(path, sizeof(path), "%s/nv", f->dir);
+	assert_int_equal(unlink(path), 0);
 	assert_int_equal(mkdir(path, 0700), 0);
 	write_file(f->dir, "nv/x", "x", 1);
-	assert_int_equal(fx_cmd(f->psp, PSP_CMD_INIT, &init),
-			 SEV_RET_HWSEV_RET_PLATFORM);
-	assert_int_equal(psp_platform_state(f->psp), PSP_UNINIT);
-	/* The identity made by the failed INIT is kept in memory. */
-	assert_int_equal(fx_cmd(f->psp, PSP_CMD_INIT, &init), 0);
 	assert_int_equal(fx_cmd(f->psp, PSP_CMD_PEK_GEN, NULL),
 			 SEV_RET_HWSEV_RET_PLATFORM);
 	assert_int_equal(fx_cmd(f->psp, PSP_CMD_PDH_GEN, NULL),
@@ -316,10 +314,165 @@ static void test_nv_write_fails(void **state)
 	assert_int_equal(fx_cmd(f->psp, PSP_CMD_SHUTDOWN, NULL), 0);
 	assert_int_equal(fx_cmd(f->psp, PSP_CMD_FACTORY_RESET, NULL),
 			 SEV_RET_HWSEV_RET_PLATFORM);
-	/* The directory is gone altogether. */
-	fx_rmtree(f->dir);
+	/* INIT on the erased NV makes an identity it cannot save. */
 	assert_int_equal(fx_cmd(f->psp, PSP_CMD_INIT, &init),
 			 SEV_RET_HWSEV_RET_PLATFORM);
+	assert_int_equal(psp_platform_state(f->psp), PSP_UNINIT);
+}
+
+/* No C-bit, a latency, and the write-back rows of GET_ID / PDH export. */
+static void test_platform_rows(void **state)
+{
+	struct fx *f = *state;
+	static struct sev_cert pdh, chain[3];
+	struct psp_pdh_cert_export e = {
+		.pdh_cert_paddr = (uintptr_t)&pdh, .pdh_cert_len = SEV_CERT_LEN,
+		.certs_paddr = um_bad_address(), .certs_len = SEV_CHAIN_LEN,
+	};
+	struct psp_addr_len id = { um_bad_address(), SEV_ID_LEN };
+	uint8_t ark[16];
+	size_t len = sizeof(ark);
+
+	f->cfg.cbit = 0;
+	f->cfg.latency_us = 1;
+	assert_int_equal(create(f, NULL), 0);
+	/* §9.9: not in UNINIT. */
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_PDH_CERT_EXPORT, &e),
+			 SEV_RET_INVALID_PLATFORM_STATE);
+	fx_init(f->psp, true);
+	assert_int_equal(psp_cmd(f->psp, PSP_CMD_PDH_CERT_EXPORT, &e,
+				 &user_mem), SEV_RET_INVALID_ADDRESS);
+	e.certs_paddr = (uintptr_t)chain;
+	assert_int_equal(psp_cmd(f->psp, PSP_CMD_PDH_CERT_EXPORT, &e,
+				 &user_mem), 0);
+	/* §9.13: the ID's write faults. */
+	assert_int_equal(psp_cmd(f->psp, PSP_CMD_GET_ID, &id, &user_mem),
+			 SEV_RET_INVALID_ADDRESS);
+	/* psp_get_ark(): too small a buffer gets the size. */
+	assert_int_equal(psp_get_ark(f->psp, ark, &len), -ENOSPC);
+	assert_true(len > sizeof(ark));
+}
+
+/* GET_ID needs API 0.16 (§9.13), ATTESTATION 0.23 (§9.25). */
+static void test_old_api(void **state)
+{
+	struct fx *f = *state;
+	uint8_t buf[64] __attribute__((aligned(8)));
+	struct psp_addr_len id = { (uintptr_t)buf, sizeof(buf) };
+	struct psp_attestation at = { 0 };
+
+	f->cfg.api_major = 0;
+	f->cfg.api_minor = 15;
+	assert_int_equal(create(f, NULL), 0);
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_GET_ID, &id),
+			 SEV_RET_INVALID_COMMAND);
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_ATTESTATION, &at),
+			 SEV_RET_INVALID_COMMAND);
+	psp_destroy(f->psp);
+	f->cfg.api_minor = 16;
+	assert_int_equal(create(f, NULL), 0);
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_GET_ID, &id), 0);
+	assert_int_equal(id.length, SEV_ID_LEN);
+}
+
+/* XTS: a guest read that faults is INVALID_ADDRESS before decryption. */
+static void test_xts_read_fault(void **state)
+{
+	struct fx *f = *state;
+	uint8_t back[64];
+	struct psp_dbg d = { 0, 0, 0, (uintptr_t)back, 64 };
+
+	f->cfg.mem_mode = PSP_MEM_XTS;
+	assert_int_equal(create(f, NULL), 0);
+	fx_init(f->psp, false);
+	d.handle = fx_launch(f->psp, 0, 100);
+	d.src_paddr = um_bad_address();
+	assert_int_equal(psp_cmd(f->psp, PSP_CMD_DBG_DECRYPT, &d, &user_mem),
+			 SEV_RET_INVALID_ADDRESS);
+}
+
+/* §9.8 PEK_CERT_IMPORT: lengths, addresses, shapes, signatures, slots. */
+static void test_pek_import_rows(void **state)
+{
+	struct fx *f = *state;
+	struct sev_cert csr, oca, bad, pdh, chain[3];
+	struct psp_addr_len b = { (uintptr_t)&csr, SEV_CERT_LEN };
+	struct psp_pek_cert_import im = {
+		.pek_cert_paddr = (uintptr_t)&csr, .pek_cert_len = SEV_CERT_LEN,
+		.oca_cert_paddr = (uintptr_t)&oca, .oca_cert_len = SEV_CERT_LEN,
+	};
+	EVP_PKEY *oca_key;
+	char path[512];
+
+	assert_int_equal(create(f, NULL), 0);
+	fx_init(f->psp, false);
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_PEK_CSR, &b), 0);
+	assert_int_equal(crypto_p384_generate(&oca_key), 0);
+	assert_int_equal(sev_cert_init_ec(&oca, SEV_USAGE_OCA,
+					  SEV_ALGO_ECDSA_SHA256, 0, 0,
+					  oca_key), 0);
+	assert_int_equal(sev_cert_sign_ec(&oca, 0, SEV_USAGE_OCA, oca_key), 0);
+	/* The OCA signs the PEK in slot 1: the CEK takes slot 0. */
+	assert_int_equal(sev_cert_sign_ec(&csr, 1, SEV_USAGE_OCA, oca_key), 0);
+	im.pek_cert_len = SEV_CERT_LEN - 1;
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_PEK_CERT_IMPORT, &im),
+			 SEV_RET_INVALID_LEN);
+	im.pek_cert_len = SEV_CERT_LEN;
+	im.pek_cert_paddr = um_bad_address();
+	assert_int_equal(psp_cmd(f->psp, PSP_CMD_PEK_CERT_IMPORT, &im,
+				 &user_mem), SEV_RET_INVALID_ADDRESS);
+	im.pek_cert_paddr = (uintptr_t)&csr;
+	im.oca_cert_paddr = (uintptr_t)&bad;
+	bad = oca;
+	bad.version = 0;
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_PEK_CERT_IMPORT, &im),
+			 SEV_RET_INVALID_CERTIFICATE);
+	bad = oca;
+	bad.algo = SEV_ALGO_ECDSA_SHA384;
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_PEK_CERT_IMPORT, &im),
+			 SEV_RET_INVALID_CERTIFICATE);
+	/* The OCA's self-signature. */
+	bad = oca;
+	bad.sig[0].ecdsa.s[0] ^= 1;
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_PEK_CERT_IMPORT, &im),
+			 SEV_RET_BAD_SIGNATURE);
+	im.oca_cert_paddr = (uintptr_t)&oca;
+	im.pek_cert_paddr = (uintptr_t)&bad;
+	bad = csr;
+	bad.version = 0;
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_PEK_CERT_IMPORT, &im),
+			 SEV_RET_INVALID_CERTIFICATE);
+	bad = csr;
+	bad.usage = SEV_USAGE_PDH;
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_PEK_CERT_IMPORT, &im),
+			 SEV_RET_INVALID_CERTIFICATE);
+	bad = csr;
+	bad.algo = SEV_ALGO_ECDH_SHA256;
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_PEK_CERT_IMPORT, &im),
+			 SEV_RET_INVALID_CERTIFICATE);
+	im.pek_cert_paddr = (uintptr_t)&csr;
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_PEK_CERT_IMPORT, &im), 0);
+	fx_export(f->psp, &pdh, chain);
+	assert_int_equal(chain[0].sig[0].usage, SEV_USAGE_CEK);
+	assert_int_equal(sev_cert_verify(&chain[0], &chain[2]), 0);
+	assert_int_equal(sev_cert_verify(&chain[0], &oca), 0);
+	/* An import on a platform whose NV cannot be written. */
+	fx_close(f, false);
+	fx_rmtree(f->dir);
+	fx_mkdtemp(f->dir, sizeof(f->dir));
+	fx_copy(fx_template, f->dir, "root");
+	fx_copy(fx_template, f->dir, "chip");
+	assert_int_equal(create(f, NULL), 0);
+	fx_init(f->psp, false);
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_PEK_CSR, &b), 0);
+	assert_int_equal(sev_cert_sign_ec(&csr, 0, SEV_USAGE_OCA, oca_key), 0);
+	snprintf(path, sizeof(path), "%s/nv", f->dir);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkdir(path, 0700), 0);
+	write_file(f->dir, "nv/x", "x", 1);
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_PEK_CERT_IMPORT, &im),
+			 SEV_RET_HWSEV_RET_PLATFORM);
+	EVP_PKEY_free(oca_key);
 }
 
 int main(void)
@@ -339,6 +492,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_state_dir, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_nv_write_fails, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_platform_rows, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_old_api, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_xts_read_fault, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_pek_import_rows, setup,
 						teardown),
 	};
 
