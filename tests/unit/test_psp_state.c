@@ -314,7 +314,15 @@ static void test_nv_write_fails(void **state)
 	assert_int_equal(fx_cmd(f->psp, PSP_CMD_SHUTDOWN, NULL), 0);
 	assert_int_equal(fx_cmd(f->psp, PSP_CMD_FACTORY_RESET, NULL),
 			 SEV_RET_HWSEV_RET_PLATFORM);
-	/* INIT on the erased NV makes an identity it cannot save. */
+	/* INIT on the erased NV makes an identity it cannot save; it is
+	 * dropped, so a second INIT fails the same way (no unsaved PEK). */
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_INIT, &init),
+			 SEV_RET_HWSEV_RET_PLATFORM);
+	assert_int_equal(psp_platform_state(f->psp), PSP_UNINIT);
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_INIT, &init),
+			 SEV_RET_HWSEV_RET_PLATFORM);
+	/* The directory is gone altogether. */
+	fx_rmtree(f->dir);
 	assert_int_equal(fx_cmd(f->psp, PSP_CMD_INIT, &init),
 			 SEV_RET_HWSEV_RET_PLATFORM);
 	assert_int_equal(psp_platform_state(f->psp), PSP_UNINIT);
