@@ -451,6 +451,159 @@ static void test_receive_update_rows(void **state)
 	assert_int_equal(err, SEV_RET_INVALID_GUEST_STATE);
 }
 
+/* Parameter copy-ins and the GUEST_STATUS / KVM_MEMORY_ENCRYPT_OP copy-outs. */
+static void test_param_faults(void **state)
+{
+	struct kx *x = *state;
+	static uint8_t mem[4096] __attribute__((aligned(4096)));
+	struct kvm_sev_launch_update_data up = { (uintptr_t)mem, 24 };
+	struct kvm_sev_launch_secret ls = { 0 };
+	struct kvm_sev_guest_status gs;
+	struct kvm_enc_region r = { (uintptr_t)mem, 4096 };
+	int fd = kx_sev_vm(x, false);
+	uint32_t err;
+
+	assert_int_equal(kx_op(x, fd, KVM_SEV_LAUNCH_START, bad()), -EFAULT);
+	kx_launch(x, fd, 0);
+	assert_int_equal(kx_op(x, fd, KVM_SEV_LAUNCH_UPDATE_DATA, bad()),
+			 -EFAULT);
+	/* The firmware's INVALID_LEN ends the per-page loop. */
+	assert_int_equal(kx_op_err(x, fd, KVM_SEV_LAUNCH_UPDATE_DATA, &up,
+				   &err), -EIO);
+	assert_int_equal(err, SEV_RET_INVALID_LEN);
+	assert_int_equal(kx_op(x, fd, KVM_SEV_LAUNCH_SECRET, bad()), -EFAULT);
+	ls.guest_uaddr = (uintptr_t)mem;
+	ls.guest_len = 64;
+	ls.trans_uaddr = (uintptr_t)mem;
+	ls.trans_len = 64;
+	ls.hdr_uaddr = um_bad_address();
+	ls.hdr_len = SEV_PACKET_HDR_LEN;
+	assert_int_equal(kx_op(x, fd, KVM_SEV_LAUNCH_SECRET, &ls), -EFAULT);
+	assert_int_equal(kx_op(x, fd, KVM_SEV_DBG_DECRYPT, bad()), -EFAULT);
+	/* sev_guest_status(): the struct cannot be written back. */
+	memset(&gs, 0, sizeof(gs));
+	assert_int_equal(kx_op(x, fd, KVM_SEV_GUEST_STATUS,
+			       ro_copy(&gs, sizeof(gs))), -EFAULT);
+	/* sev_mem_enc_ioctl(): the kvm_sev_cmd itself cannot be written. */
+	{
+		struct kvm_sev_cmd cmd = { .id = KVM_SEV_GUEST_STATUS,
+					   .data = (uintptr_t)&gs,
+					   .sev_fd = SEV_FD };
+
+		assert_int_equal(kvm_vm_mem_enc_op(kx_get(x, fd), &x->c,
+						   (uintptr_t)ro_copy(&cmd,
+							sizeof(cmd))), -EFAULT);
+	}
+	/* Another process's VM: EIO before anything (kvm_vm_ioctl). */
+	x->c.mm = 2;
+	assert_int_equal(kvm_vm_reg_region(kx_get(x, fd), &x->c,
+					   (uintptr_t)&r), -EIO);
+	x->c.mm = 1;
+	/* UNREG: a bad pointer, then a range that does not match. */
+	assert_int_equal(kvm_vm_unreg_region(kx_get(x, fd), &x->c,
+					     um_bad_address()), -EFAULT);
+	assert_int_equal(kvm_vm_reg_region(kx_get(x, fd), &x->c,
+					   (uintptr_t)&r), 0);
+	r.size = 8192;
+	assert_int_equal(kvm_vm_unreg_region(kx_get(x, fd), &x->c,
+					     (uintptr_t)&r), -EINVAL);
+	r.size = 4096;
+	assert_int_equal(kvm_vm_unreg_region(kx_get(x, fd), &x->c,
+					     (uintptr_t)&r), 0);
+}
+
+/* sev=0: the region ioctls answer ENOTTY (sev_mem_enc_register_region). */
+static void test_regions_without_sev(void **state)
+{
+	struct kvm_host_config hc;
+	struct kvm_enc_region r = { 4096, 4096 };
+	struct kx *x;
+	int fd;
+
+	kvm_host_config_default(&hc);
+	hc.sev = false;
+	x = kx_new_psp(NULL, &hc);
+	fd = kx_vm(x, KVM_X86_DEFAULT_VM);
+	assert_int_equal(kvm_vm_reg_region(kx_get(x, fd), &x->c,
+					   (uintptr_t)&r), -ENOTTY);
+	assert_int_equal(kvm_vm_unreg_region(kx_get(x, fd), &x->c,
+					     (uintptr_t)&r), -ENOTTY);
+	kx_free(x);
+}
+
+/*
+ * __sev_dbg_decrypt_user(): the bounce page's copy_to_user can fault
+ * where the destination runs past its pinned page; DBG_ENCRYPT with both
+ * ends unaligned; the read half of a read-modify-write failing.
+ */
+static void test_dbg_bounce(void **state)
+{
+	struct kx *x = *state;
+	static uint8_t src[4096] __attribute__((aligned(4096)));
+	uint8_t data[64], back[64];
+	uint8_t *two = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct kvm_sev_dbg d = { (uintptr_t)src, (uintptr_t)two + 4096 - 8,
+				 64 };
+	int fd = running(x, src, 0), nodbg;
+	uint32_t err;
+
+	assert_true(two != MAP_FAILED);
+	assert_int_equal(mprotect(two + 4096, 4096, PROT_READ), 0);
+	assert_int_equal(kx_op(x, fd, KVM_SEV_DBG_DECRYPT, &d), -EFAULT);
+	/* An unmapped destination cannot be pinned. */
+	d.dst_uaddr = um_bad_address();
+	assert_int_equal(kx_op(x, fd, KVM_SEV_DBG_DECRYPT, &d), -ENOMEM);
+	/* Unaligned source and destination: bounce both ways.  The length
+	 * is round_up(size, 16) from the rounded-down destination, not
+	 * counting its offset: bytes past that are not written (Linux). */
+	memset(data, 0x5e, sizeof(data));
+	memset(src, 0, 64);
+	d = (struct kvm_sev_dbg){ (uintptr_t)data + 1, (uintptr_t)src + 3,
+				  32 };
+	assert_int_equal(kx_op(x, fd, KVM_SEV_DBG_ENCRYPT, &d), 0);
+	d = (struct kvm_sev_dbg){ (uintptr_t)src + 3, (uintptr_t)back, 32 };
+	assert_int_equal(kx_op(x, fd, KVM_SEV_DBG_DECRYPT, &d), 0);
+	assert_memory_equal(back, data + 1, 29);
+	assert_int_equal(back[29], 0);
+	/* NODBG: the DBG_DECRYPT of the read-modify-write is refused. */
+	nodbg = running(x, src, SEV_POLICY_NODBG);
+	d = (struct kvm_sev_dbg){ (uintptr_t)data, (uintptr_t)src + 8, 16 };
+	assert_int_equal(kx_op_err(x, nodbg, KVM_SEV_DBG_ENCRYPT, &d, &err),
+			 -EIO);
+	assert_int_equal(err, SEV_RET_POLICY_FAILURE);
+	munmap(two, 8192);
+}
+
+/* sev_send_update_data(): a zero hdr_len is a query; unpinnable guest. */
+static void test_send_update_query_and_pin(void **state)
+{
+	struct kx *x = *state;
+	static uint8_t src[4096] __attribute__((aligned(4096)));
+	static struct mig m;
+	uint8_t trans[64];
+	struct kvm_sev_send_start ss;
+	struct kvm_sev_send_update_data su = { 0 };
+	int from = running(x, src, 0);
+	uint32_t err;
+
+	mig_certs(x, &m);
+	send_start_params(&m, &ss);
+	assert_int_equal(kx_op(x, from, KVM_SEV_SEND_START, &ss), 0);
+	su.trans_uaddr = (uintptr_t)trans;
+	su.trans_len = sizeof(trans);
+	assert_int_equal(kx_op_err(x, from, KVM_SEV_SEND_UPDATE_DATA, &su,
+				   &err), -EIO);
+	assert_int_equal(err, SEV_RET_INVALID_LEN);
+	assert_int_equal(su.hdr_len, SEV_PACKET_HDR_LEN);
+	su.hdr_uaddr = (uintptr_t)trans;
+	su.trans_len = sizeof(trans); /* the query wrote back 0 */
+	su.guest_uaddr = um_bad_address();
+	su.guest_len = 64;
+	assert_int_equal(kx_op(x, from, KVM_SEV_SEND_UPDATE_DATA, &su),
+			 -ENOMEM);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -470,6 +623,13 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_receive_update_rows, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_param_faults, setup,
+						teardown),
+		cmocka_unit_test(test_regions_without_sev),
+		cmocka_unit_test_setup_teardown(test_dbg_bounce, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_send_update_query_and_pin,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, fx_group_setup,
