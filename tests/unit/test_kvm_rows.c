@@ -604,6 +604,84 @@ static void test_send_update_query_and_pin(void **state)
 			 -ENOMEM);
 }
 
+/* sev_hardware_setup(): SEV-ES needs sev_es=1, the part's ES, an ES range. */
+static void test_host_without_es(void **state)
+{
+	struct kvm_host_config hc;
+	struct psp_config pc;
+	uint64_t features = 1;
+	struct kx *x;
+
+	kvm_host_config_default(&hc);
+	hc.sev_es = false;
+	x = kx_new_psp(NULL, &hc);
+	assert_int_equal(kvm_check_extension(x->host, KVM_CAP_VM_TYPES),
+			 1 << KVM_X86_DEFAULT_VM | 1 << KVM_X86_SEV_VM);
+	assert_int_equal(kvm_get_device_attr(x->host, KVM_X86_GRP_SEV,
+					     KVM_X86_SEV_VMSA_FEATURES,
+					     &features), 0);
+	assert_int_equal(features, 0);
+	kx_free(x);
+	psp_config_default(&pc);
+	pc.es = false;
+	x = kx_new_psp(&pc, NULL);
+	assert_int_equal(kvm_check_extension(x->host, KVM_CAP_VM_TYPES),
+			 1 << KVM_X86_DEFAULT_VM | 1 << KVM_X86_SEV_VM);
+	assert_false(kvm_asid_in_use(x->host, 0));
+	assert_false(kvm_asid_in_use(x->host, pc.max_asid + 1));
+	assert_false(kvm_asid_reclaim(x->host, 0));
+	assert_false(kvm_asid_reclaim(x->host, pc.max_asid + 1));
+	kx_free(x);
+}
+
+/* kvm_vm_ioctl_create_vcpu(): max_vcpus; a failed creation is uncounted. */
+static void test_vcpu_rows(void **state)
+{
+	struct kvm_host_config hc;
+	struct kvm_vcpu *v;
+	struct kx *x;
+	int fd;
+
+	kvm_host_config_default(&hc);
+	hc.max_vcpus = 1;
+	x = kx_new_psp(NULL, &hc);
+	fd = kx_sev_vm(x, false);
+	assert_int_equal(kvm_vcpu_create_begin(kx_get(x, fd), &x->c), 0);
+	assert_int_equal(kvm_vcpu_create_end(kx_get(x, fd), false, &v), 0);
+	v = kx_vcpu(x, fd);
+	assert_int_equal(kvm_vcpu_create_begin(kx_get(x, fd), &x->c),
+			 -EINVAL);
+	assert_ptr_equal(kvm_vm_vcpu(kx_get(x, fd), 0), v);
+	assert_null(kvm_vm_vcpu(kx_get(x, fd), 1));
+	assert_null(kvm_vm_vcpu(kx_get(x, fd), -1));
+	x->c.mm = 2;
+	assert_int_equal(kvm_vcpu_regs_check(v, &x->c), -EIO);
+	assert_int_equal(kvm_vcpu_run_check(v, &x->c), -EIO);
+	x->c.mm = 1;
+	assert_int_equal(kvm_vcpu_regs_check(v, &x->c), 0);
+	kx_free(x);
+}
+
+/* sev_send_start(): a firmware failure still writes the struct back. */
+static void test_send_start_fw_failure(void **state)
+{
+	struct kx *x = *state;
+	static uint8_t src[4096] __attribute__((aligned(4096)));
+	static struct mig m;
+	struct kvm_sev_send_start ss;
+	int from = running(x, src, 0);
+	uint32_t err;
+
+	mig_certs(x, &m);
+	send_start_params(&m, &ss);
+	m.pdh.pubkey.ecc.qx[0] ^= 1;
+	ss.policy = 0xdead;
+	assert_int_equal(kx_op_err(x, from, KVM_SEV_SEND_START, &ss, &err),
+			 -EIO);
+	assert_int_equal(err, SEV_RET_BAD_SIGNATURE);
+	assert_int_equal(ss.policy, 0); /* data.policy, unset */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -629,6 +707,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dbg_bounce, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_send_update_query_and_pin,
+						setup, teardown),
+		cmocka_unit_test(test_host_without_es),
+		cmocka_unit_test(test_vcpu_rows),
+		cmocka_unit_test_setup_teardown(test_send_start_fw_failure,
 						setup, teardown),
 	};
 

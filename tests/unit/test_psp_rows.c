@@ -419,7 +419,7 @@ static void test_fault_parse(void **state)
 		"INIT=NOT_A_STATUS", "INIT=0", "INIT=0x10000",
 		"INIT=SUCCESS", "INIT=INVALID_LEN@every=0",
 		"INIT=INVALID_LEN@p=0", "INIT=INVALID_LEN@p=1.5",
-		"INIT=INVALID_LEN@never",
+		"INIT=INVALID_LEN@never", "INIT=-5", "INIT=12abc",
 		"INIT=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
 	};
 	struct fx *f = *state;
@@ -619,6 +619,57 @@ static void test_policy_api(void **state)
 			 SEV_RET_POLICY_FAILURE);
 }
 
+/* psp_status_name(): the names of §2, and what is not a status. */
+static void test_status_names(void **state)
+{
+	assert_string_equal(psp_status_name(SEV_RET_NO_FW_CALL), "NO_FW_CALL");
+	assert_string_equal(psp_status_name(-2), "UNKNOWN");
+	assert_string_equal(psp_status_name(SEV_RET_MAX), "UNKNOWN");
+	assert_string_equal(psp_status_name(SEV_RET_SECURE_DATA_INVALID),
+			    "SECURE_DATA_INVALID");
+	assert_string_equal(psp_cmd_name(0x99), "UNKNOWN");
+}
+
+/* Handles that name no guest (§9.14–§9.17), and loops that stop early. */
+static void test_more_guest_rows(void **state)
+{
+	struct fx *f = *state;
+	static uint8_t a[64] __attribute__((aligned(16)));
+	struct psp_guest_status gs = { 0 };
+	struct psp_handle hd = { 0x7fffffff };
+	struct psp_send_start ss = { .handle = 0x7fffffff };
+	struct psp_launch_update u;
+	struct psp_dbg d;
+	uint32_t h, es;
+
+	fx_init(f->psp, true);
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_GUEST_STATUS, &gs),
+			 SEV_RET_INVALID_GUEST); /* handle 0 */
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_DEACTIVATE, &hd),
+			 SEV_RET_INVALID_GUEST);
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_SEND_START, &ss),
+			 SEV_RET_INVALID_GUEST);
+	h = fx_launch(f->psp, 0, SEV_ASID);
+	/* An unaligned source (§9.18). */
+	d = (struct psp_dbg){ h, 0, (uintptr_t)a + 8, (uintptr_t)a, 16 };
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_DBG_DECRYPT, &d),
+			 SEV_RET_INVALID_ADDRESS);
+	/* More than one chunk, the first of which faults. */
+	d = (struct psp_dbg){ h, 0, um_bad_address(), (uintptr_t)a,
+			      (2u << 20) + 16 };
+	assert_int_equal(um_cmd(f->psp, PSP_CMD_DBG_DECRYPT, &d),
+			 SEV_RET_INVALID_ADDRESS);
+	u = (struct psp_launch_update){ h, 0, um_bad_address(),
+					(2u << 20) + 16 };
+	assert_int_equal(um_cmd(f->psp, PSP_CMD_LAUNCH_UPDATE_DATA, &u),
+			 SEV_RET_INVALID_ADDRESS);
+	/* §9.21: an ES guest not yet activated. */
+	es = fx_launch(f->psp, SEV_POLICY_ES, 0);
+	u = (struct psp_launch_update){ es, 0, (uintptr_t)a, SEV_VMSA_LEN };
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_LAUNCH_UPDATE_VMSA, &u),
+			 SEV_RET_INACTIVE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -645,6 +696,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_launch_rows, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_policy_api, setup,
+						teardown),
+		cmocka_unit_test(test_status_names),
+		cmocka_unit_test_setup_teardown(test_more_guest_rows, setup,
 						teardown),
 	};
 

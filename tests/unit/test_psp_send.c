@@ -116,6 +116,11 @@ static void test_amd_chain_rows(void **state)
 	memcpy(amd + ark_len, x->amd, x->ask_len);
 	assert_int_equal(send(x, h, x->chain, amd),
 			 SEV_RET_INVALID_CERTIFICATE);
+	/* An ASK and a truncated ARK. */
+	s.amd_certs_paddr = (uintptr_t)x->amd;
+	s.amd_certs_len = x->ask_len + 16;
+	assert_int_equal(um_cmd(x->f.psp, PSP_CMD_SEND_START, &s),
+			 SEV_RET_INVALID_CERTIFICATE);
 	/* The ASK twice. */
 	memcpy(amd, x->amd, x->ask_len);
 	memcpy(amd + x->ask_len, x->amd, x->ask_len);
@@ -154,6 +159,16 @@ static void test_remote_chain_rows(void **state)
 	s.pdh_cert_len = SEV_CERT_LEN - 4;
 	assert_int_equal(um_cmd(x->f.psp, PSP_CMD_SEND_START, &s),
 			 SEV_RET_INVALID_LEN);
+	/* The PDH's own shape. */
+	{
+		struct sev_cert pdh = x->pdh;
+
+		s.pdh_cert_len = SEV_CERT_LEN;
+		s.pdh_cert_paddr = (uintptr_t)&pdh;
+		pdh.version = 0;
+		assert_int_equal(um_cmd(x->f.psp, PSP_CMD_SEND_START, &s),
+				 SEV_RET_INVALID_CERTIFICATE);
+	}
 	/* Each of PEK, OCA, CEK: a bad version, then the wrong usage. */
 	for (i = 0; i < 3; i++) {
 		memcpy(c, x->chain, sizeof(c));
@@ -332,6 +347,10 @@ static void test_sev_cert_rows(void **state)
 	s = x->chain[0];
 	s.version = 0;
 	assert_int_equal(sev_cert_verify(&x->pdh, &s), -EINVAL);
+	/* A slot with the signer's usage but another algorithm. */
+	c = x->pdh;
+	c.sig[0].algo = SEV_ALGO_ECDSA_SHA384;
+	assert_int_equal(sev_cert_verify(&c, &x->chain[0]), -ENOENT);
 	/* No slot signed with the signer's usage. */
 	assert_int_equal(sev_cert_verify(&x->pdh, &x->chain[1]), -ENOENT);
 	assert_int_equal(sev_cert_verify(&x->pdh, &x->chain[0]), 0);
@@ -372,6 +391,29 @@ static void test_amd_cert_rows(void **state)
 	assert_int_equal(amd_cert_verify(&ark, &ask), -ENOENT);
 	assert_int_equal(amd_cert_verify(&ask, &ark), 0);
 	assert_int_equal(sev_cert_verify_amd(&x->chain[2], &ask), 0);
+	/* A signature field narrower than the signer's modulus. */
+	bad = ask;
+	bad.modulus_bits = ark.modulus_bits == 4096 ? 2048 : 4096;
+	assert_int_equal(amd_cert_verify(&bad, &ark), -EINVAL);
+}
+
+/* amd_cert_build(): key sizes and the buffer (§12.3). */
+static void test_amd_cert_build(void **state)
+{
+	static uint8_t buf[0x40 + 3 * 512];
+	uint8_t id[16] = { 1 };
+	EVP_PKEY *k2048;
+	struct amd_cert c;
+
+	assert_int_equal(crypto_rsa_generate(2048, &k2048), 0);
+	assert_int_equal(amd_cert_build(buf, amd_cert_size(2048) - 1,
+					SEV_USAGE_ARK, id, id, k2048, NULL),
+			 -EINVAL);
+	assert_int_equal(amd_cert_build(buf, sizeof(buf), SEV_USAGE_ARK, id,
+					id, k2048, NULL), 0);
+	assert_int_equal(amd_cert_parse(buf, sizeof(buf), &c), 0);
+	assert_int_equal(amd_cert_verify(&c, &c), 0);
+	EVP_PKEY_free(k2048);
 }
 
 int main(void)
@@ -391,6 +433,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_amd_cert_rows, setup,
 						teardown),
+		cmocka_unit_test(test_amd_cert_build),
 	};
 
 	return cmocka_run_group_tests(tests, fx_group_setup,

@@ -258,6 +258,28 @@ static void test_bad_chip_records(void **state)
 	(void)cn;
 }
 
+/* A root whose ASK signature is broken: the chain does not hold. */
+static void test_root_ask_unsigned(void **state)
+{
+	struct fx *f = *state;
+	static uint8_t root[1 << 15];
+	size_t n = read_file(f->dir, "root", root, sizeof(root));
+	uint32_t len, pos, rlen;
+	uint16_t tag;
+
+	memcpy(&len, root + 12, 4);
+	assert_int_equal(n, 16 + len + 32);
+	for (pos = 16; pos < 16 + len; pos += 8 + rlen) {
+		memcpy(&tag, root + pos, 2);
+		memcpy(&rlen, root + pos + 4, 4);
+		if (tag == 4) /* T_ASK: flip the last signature byte */
+			root[pos + 8 + rlen - 1] ^= 1;
+	}
+	write_store(f->dir, "root", 3, root + 16, len);
+	assert_int_equal(create(f, "is not signed by the ASK in 'root'"),
+			 -EUCLEAN);
+}
+
 /* A chip file from another root: the chain does not hold. */
 static void test_foreign_chip(void **state)
 {
@@ -381,6 +403,15 @@ static void test_old_api(void **state)
 	assert_int_equal(create(f, NULL), 0);
 	assert_int_equal(fx_cmd(f->psp, PSP_CMD_GET_ID, &id), 0);
 	assert_int_equal(id.length, SEV_ID_LEN);
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_ATTESTATION, &at),
+			 SEV_RET_INVALID_COMMAND);
+	psp_destroy(f->psp);
+	/* 0.24 has ATTESTATION: the platform state is looked at (§5). */
+	f->cfg.api_minor = 24;
+	f->cfg.latency_us_per_mib = 1;
+	assert_int_equal(create(f, NULL), 0);
+	assert_int_equal(fx_cmd(f->psp, PSP_CMD_ATTESTATION, &at),
+			 SEV_RET_INVALID_PLATFORM_STATE);
 }
 
 /* XTS: a guest read that faults is INVALID_ADDRESS before decryption. */
@@ -390,13 +421,23 @@ static void test_xts_read_fault(void **state)
 	uint8_t back[64];
 	struct psp_dbg d = { 0, 0, 0, (uintptr_t)back, 64 };
 
+	struct psp_launch_update u = { 0 };
+	uint8_t *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
+			   -1, 0);
+
 	f->cfg.mem_mode = PSP_MEM_XTS;
+	f->cfg.cbit = 64; /* out of range: nothing is masked */
 	assert_int_equal(create(f, NULL), 0);
 	fx_init(f->psp, false);
 	d.handle = fx_launch(f->psp, 0, 100);
 	d.src_paddr = um_bad_address();
 	assert_int_equal(psp_cmd(f->psp, PSP_CMD_DBG_DECRYPT, &d, &user_mem),
 			 SEV_RET_INVALID_ADDRESS);
+	/* §9.20: the ciphertext cannot be written back in place. */
+	u = (struct psp_launch_update){ d.handle, 0, (uintptr_t)ro, 64 };
+	assert_int_equal(psp_cmd(f->psp, PSP_CMD_LAUNCH_UPDATE_DATA, &u,
+				 &user_mem), SEV_RET_INVALID_ADDRESS);
+	munmap(ro, 4096);
 }
 
 /* §9.8 PEK_CERT_IMPORT: lengths, addresses, shapes, signatures, slots. */
@@ -496,6 +537,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_chip_records, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_chip, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_root_ask_unsigned, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_no_state_dir, setup,
 						teardown),
