@@ -241,13 +241,31 @@ static void test_pek_csr_copies(void **state)
 	assert_int_equal(err, 0);
 }
 
+/* psp_copy_user_blob(): no address, no length, over 16 KiB: EINVAL. */
 static void test_pek_import_copies(void **state)
 {
 	struct cx *c = *state;
+	static struct sev_cert pek, oca;
+	struct sev_user_data_pek_cert_import im, ok = {
+		(uintptr_t)&pek, SEV_CERT_LEN, (uintptr_t)&oca, SEV_CERT_LEN
+	};
 	uint32_t err;
 
 	assert_int_equal(issue(c, true, SEV_PEK_CERT_IMPORT, bad(), &err),
 			 -EFAULT);
+	im = ok;
+	im.pek_cert_address = 0;
+	assert_int_equal(issue(c, true, SEV_PEK_CERT_IMPORT, &im, &err),
+			 -EINVAL);
+	im = ok;
+	im.oca_cert_len = 0;
+	assert_int_equal(issue(c, true, SEV_PEK_CERT_IMPORT, &im, &err),
+			 -EINVAL);
+	im = ok;
+	im.pek_cert_len = SEV_FW_BLOB_MAX_SIZE + 1;
+	assert_int_equal(issue(c, true, SEV_PEK_CERT_IMPORT, &im, &err),
+			 -EINVAL);
+	assert_int_equal(err, 0xdead);
 }
 
 /* sev_ioctl_do_pdh_export(): caps, copy-in and every copy-out. */
@@ -278,6 +296,12 @@ static void test_pdh_export_copies(void **state)
 	assert_int_equal(e.cert_chain_len, SEV_CHAIN_LEN);
 	assert_int_equal(issue(c, false, SEV_PDH_CERT_EXPORT,
 			       ro_copy(&ok, sizeof(ok)), &err), -EFAULT);
+	/* No chain address: query mode (sev_ioctl_do_pdh_export). */
+	e = ok;
+	e.cert_chain_address = 0;
+	assert_int_equal(issue(c, false, SEV_PDH_CERT_EXPORT, &e, &err), -EIO);
+	assert_int_equal(err, SEV_RET_INVALID_LEN);
+	assert_int_equal(e.pdh_cert_len, SEV_CERT_LEN);
 	e = ok;
 	e.pdh_cert_address = (uintptr_t)ro_copy(&pdh, 16);
 	assert_int_equal(issue(c, false, SEV_PDH_CERT_EXPORT, &e, &err),
@@ -354,11 +378,33 @@ static void test_snp_copies(void **state)
 	assert_int_equal(err, SEV_RET_INVALID_PLATFORM_STATE);
 }
 
+/* sev_ioctl_do_get_id() / get_id2(): ENOTSUPP below API 0.16. */
+static void test_get_id_old_api(void **state)
+{
+	struct cx c = { 0 };
+	struct ccp_config cfg = { .init_on_probe = false };
+	uint8_t id[128];
+	struct sev_user_data_get_id2 in = { (uintptr_t)id, sizeof(id) };
+
+	psp_config_default(&c.f.cfg);
+	c.f.cfg.api_major = 0;
+	c.f.cfg.api_minor = 15;
+	fx_open(&c.f, true);
+	assert_int_equal(ccp_create(c.f.psp, &cfg, &c.ccp), 0);
+	assert_int_equal(issue(&c, false, SEV_GET_ID, id, NULL),
+			 -CCP_ENOTSUPP);
+	assert_int_equal(issue(&c, false, SEV_GET_ID2, &in, NULL),
+			 -CCP_ENOTSUPP);
+	ccp_destroy(c.ccp);
+	fx_close(&c.f, true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_probe_init),
 		cmocka_unit_test(test_probe_without_es),
+		cmocka_unit_test(test_get_id_old_api),
 		cmocka_unit_test_setup_teardown(test_init_shutdown, setup_lazy,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_implicit_init_fails,

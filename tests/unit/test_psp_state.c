@@ -524,6 +524,27 @@ static void test_pek_import_rows(void **state)
 	EVP_PKEY_free(oca_key);
 }
 
+/*
+ * "root" or "chip" that can be neither read nor created: a dangling
+ * symlink makes the exclusive create fail with EEXIST (the path a losing
+ * racer takes), and the reload then finds no file.
+ */
+static void test_dangling_identity(void **state)
+{
+	struct fx *f = *state;
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/chip", f->dir);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(symlink("/nonexistent/softsev-chip", path), 0);
+	assert_int_equal(create(f, NULL), -ENOENT);
+	snprintf(path, sizeof(path), "%s/root", f->dir);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(symlink("/nonexistent/softsev-root", path), 0);
+	f->cfg.rsa_bits = 2048;
+	assert_int_equal(create(f, NULL), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -539,6 +560,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_foreign_chip, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_root_ask_unsigned, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_dangling_identity, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_no_state_dir, setup,
 						teardown),
