@@ -455,7 +455,7 @@ static void test_receive_update_rows(void **state)
 static void test_param_faults(void **state)
 {
 	struct kx *x = *state;
-	static uint8_t mem[4096] __attribute__((aligned(4096)));
+	static uint8_t mem[8192] __attribute__((aligned(4096)));
 	struct kvm_sev_launch_update_data up = { (uintptr_t)mem, 24 };
 	struct kvm_sev_launch_secret ls = { 0 };
 	struct kvm_sev_guest_status gs;
@@ -471,6 +471,11 @@ static void test_param_faults(void **state)
 	assert_int_equal(kx_op_err(x, fd, KVM_SEV_LAUNCH_UPDATE_DATA, &up,
 				   &err), -EIO);
 	assert_int_equal(err, SEV_RET_INVALID_LEN);
+	/* ... also before a second page (the first run is 4088 bytes). */
+	up = (struct kvm_sev_launch_update_data){ (uintptr_t)mem + 8, 4096 };
+	assert_int_equal(kx_op_err(x, fd, KVM_SEV_LAUNCH_UPDATE_DATA, &up,
+				   &err), -EIO);
+	assert_int_equal(err, SEV_RET_INVALID_LEN);
 	assert_int_equal(kx_op(x, fd, KVM_SEV_LAUNCH_SECRET, bad()), -EFAULT);
 	ls.guest_uaddr = (uintptr_t)mem;
 	ls.guest_len = 64;
@@ -479,6 +484,9 @@ static void test_param_faults(void **state)
 	ls.hdr_uaddr = um_bad_address();
 	ls.hdr_len = SEV_PACKET_HDR_LEN;
 	assert_int_equal(kx_op(x, fd, KVM_SEV_LAUNCH_SECRET, &ls), -EFAULT);
+	/* sev_pin_memory(): an unmapped guest page cannot be pinned. */
+	ls.guest_uaddr = um_bad_address();
+	assert_int_equal(kx_op(x, fd, KVM_SEV_LAUNCH_SECRET, &ls), -ENOMEM);
 	assert_int_equal(kx_op(x, fd, KVM_SEV_DBG_DECRYPT, bad()), -EFAULT);
 	/* sev_guest_status(): the struct cannot be written back. */
 	memset(&gs, 0, sizeof(gs));
@@ -508,6 +516,10 @@ static void test_param_faults(void **state)
 	assert_int_equal(kvm_vm_unreg_region(kx_get(x, fd), &x->c,
 					     (uintptr_t)&r), -EINVAL);
 	r.size = 4096;
+	r.addr += 4096;
+	assert_int_equal(kvm_vm_unreg_region(kx_get(x, fd), &x->c,
+					     (uintptr_t)&r), -EINVAL);
+	r.addr -= 4096;
 	assert_int_equal(kvm_vm_unreg_region(kx_get(x, fd), &x->c,
 					     (uintptr_t)&r), 0);
 }
@@ -682,6 +694,32 @@ static void test_send_start_fw_failure(void **state)
 	assert_int_equal(ss.policy, 0); /* data.policy, unset */
 }
 
+/* A part without a C-bit: KVM adds no sme_me_mask to guest addresses. */
+static void test_no_cbit(void **state)
+{
+	static uint8_t dst[4096] __attribute__((aligned(4096)));
+	uint8_t hdr[SEV_PACKET_HDR_LEN], trans[64];
+	struct kvm_sev_receive_update_data ru = {
+		.hdr_uaddr = (uintptr_t)hdr, .hdr_len = sizeof(hdr),
+		.guest_uaddr = (uintptr_t)dst, .guest_len = 64,
+		.trans_uaddr = (uintptr_t)trans, .trans_len = sizeof(trans),
+	};
+	struct psp_config pc;
+	struct kx *x;
+	uint32_t err;
+	int fd;
+
+	psp_config_default(&pc);
+	pc.cbit = 0;
+	x = kx_new_psp(&pc, NULL);
+	fd = kx_sev_vm(x, false);
+	kx_launch(x, fd, 0);
+	assert_int_equal(kx_op_err(x, fd, KVM_SEV_RECEIVE_UPDATE_DATA, &ru,
+				   &err), -EIO);
+	assert_int_equal(err, SEV_RET_INVALID_GUEST_STATE);
+	kx_free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -710,6 +748,7 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test(test_host_without_es),
 		cmocka_unit_test(test_vcpu_rows),
+		cmocka_unit_test(test_no_cbit),
 		cmocka_unit_test_setup_teardown(test_send_start_fw_failure,
 						setup, teardown),
 	};
