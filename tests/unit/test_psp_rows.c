@@ -420,7 +420,9 @@ static void test_fault_parse(void **state)
 		"INIT=SUCCESS", "INIT=INVALID_LEN@every=0",
 		"INIT=INVALID_LEN@p=0", "INIT=INVALID_LEN@p=1.5",
 		"INIT=INVALID_LEN@never", "INIT=-5", "INIT=12abc",
-		"INIT=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		/* a status name of 64 characters or more */
+		"INIT=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+		"AAAAAAAAAAAAAAAA",
 	};
 	struct fx *f = *state;
 	struct psp_fault fl;
