@@ -18,7 +18,7 @@ fi
 [ -f "$dir/build.ninja" ] ||
 	meson setup "$dir" --buildtype=debug -Db_coverage=true \
 		-Dconformance=false >/dev/null
-ninja -C "$dir" | grep -v "^\[" || true
+ninja -C "$dir" --quiet
 # Counters of an earlier run (or of an older binary) would be summed in.
 find "$dir" -name '*.gcda' -delete
 meson test -C "$dir" --no-rebuild --print-errorlogs >/dev/null || {

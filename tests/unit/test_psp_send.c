@@ -17,9 +17,11 @@ struct sx {
 	uint8_t amd[4096];
 	uint32_t ask_len, amd_len;
 	struct sev_session session;
-	uint8_t mem[4096] __attribute__((aligned(4096)));
+	uint8_t *mem; /* one guest page */
 	uint32_t next_asid;
 };
+
+static uint8_t guest_page[4096] __attribute__((aligned(4096)));
 
 static int setup(void **state)
 {
@@ -34,6 +36,7 @@ static int setup(void **state)
 	x->ask_len = (uint32_t)ask;
 	x->amd_len = (uint32_t)(ask + ark);
 	x->next_asid = SEV_ASID;
+	x->mem = guest_page;
 	*state = x;
 	return 0;
 }
