@@ -296,7 +296,13 @@ static void test_pdh_export_copies(void **state)
 	assert_int_equal(e.cert_chain_len, SEV_CHAIN_LEN);
 	assert_int_equal(issue(c, false, SEV_PDH_CERT_EXPORT,
 			       ro_copy(&ok, sizeof(ok)), &err), -EFAULT);
-	/* No chain address: query mode (sev_ioctl_do_pdh_export). */
+	/* No PDH length, or no chain address: query mode
+	 * (sev_ioctl_do_pdh_export). */
+	e = ok;
+	e.pdh_cert_len = 0;
+	assert_int_equal(issue(c, false, SEV_PDH_CERT_EXPORT, &e, &err), -EIO);
+	assert_int_equal(err, SEV_RET_INVALID_LEN);
+	assert_int_equal(e.pdh_cert_len, SEV_CERT_LEN);
 	e = ok;
 	e.cert_chain_address = 0;
 	assert_int_equal(issue(c, false, SEV_PDH_CERT_EXPORT, &e, &err), -EIO);
@@ -395,6 +401,14 @@ static void test_get_id_old_api(void **state)
 			 -CCP_ENOTSUPP);
 	assert_int_equal(issue(&c, false, SEV_GET_ID2, &in, NULL),
 			 -CCP_ENOTSUPP);
+	ccp_destroy(c.ccp);
+	fx_close(&c.f, false);
+	/* API 0.24 (Milan) has it. */
+	c.f.cfg.api_minor = 24;
+	fx_open(&c.f, true);
+	assert_int_equal(ccp_create(c.f.psp, &cfg, &c.ccp), 0);
+	assert_int_equal(issue(&c, false, SEV_GET_ID2, &in, NULL), 0);
+	assert_int_equal(in.length, SEV_ID_LEN);
 	ccp_destroy(c.ccp);
 	fx_close(&c.f, true);
 }

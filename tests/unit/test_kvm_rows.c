@@ -639,6 +639,7 @@ static void test_host_without_es(void **state)
 	x = kx_new_psp(&pc, NULL);
 	assert_int_equal(kvm_check_extension(x->host, KVM_CAP_VM_TYPES),
 			 1 << KVM_X86_DEFAULT_VM | 1 << KVM_X86_SEV_VM);
+	assert_int_equal(kvm_check_extension(x->host, 9999), 0);
 	assert_false(kvm_asid_in_use(x->host, 0));
 	assert_false(kvm_asid_in_use(x->host, pc.max_asid + 1));
 	assert_false(kvm_asid_reclaim(x->host, 0));
