@@ -3,13 +3,16 @@
 #   make fwdemo the firmware-level tour (two platforms, no KVM)
 #   make test   all tests; the unit tests again under ASan + UBSan and under
 #               ThreadSanitizer; a short run of every fuzz target
+#   make coverage  line and branch coverage of src/kvm, src/psp, src/ccp by
+#               the unit tests (gcovr, in $(COV_BUILD))
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
 FUZZ_BUILD ?= build-fuzz
+COV_BUILD ?= build-cov
 
 .PHONY: all deps build demo fwdemo test test-fast sanitize-build tsan-build fuzz-build fuzz \
-	clean
+	coverage clean
 
 all: build
 
@@ -63,8 +66,11 @@ test: build sanitize-build tsan-build fuzz-build
 		scripts/run-tests.sh $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) \
 			$(FUZZ_BUILD)
 
+coverage: deps
+	scripts/coverage.sh $(COV_BUILD)
+
 test-fast: build
 	scripts/run-tests.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD) $(COV_BUILD)

@@ -223,8 +223,13 @@ static int do_init(struct psp *psp, uint32_t flags, uint64_t tmr_pa,
 	if (!psp->nv.pek_key) {
 		ret = psp_nv_generate(psp);
 		ret = ret ?: psp_nv_save(psp);
-		if (ret)
+		if (ret) {
+			/* §9.1: INIT failed, the platform stays UNINIT with
+			 * the NV it had; an identity that was never saved
+			 * must not be used by the next INIT. */
+			psp_nv_clear(&psp->nv);
 			return SEV_RET_HWSEV_RET_PLATFORM;
+		}
 	}
 	mark_all_asids_dirty(psp);
 	psp->config_es = es;
