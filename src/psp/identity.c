@@ -364,21 +364,59 @@ int psp_nv_save(struct psp *psp)
 	return ret;
 }
 
-int psp_pdh_generate(struct psp *psp)
+/* A copy holding its own references to the keys. */
+void psp_nv_copy(struct psp_nv *dst, const struct psp_nv *src)
 {
-	struct psp_nv *nv = &psp->nv;
+	*dst = *src;
+	if (dst->oca_key)
+		EVP_PKEY_up_ref(dst->oca_key);
+	if (dst->pek_key)
+		EVP_PKEY_up_ref(dst->pek_key);
+	if (dst->pdh_key)
+		EVP_PKEY_up_ref(dst->pdh_key);
+}
+
+/*
+ * The platform takes nv (and its references) only if it can be saved;
+ * otherwise it keeps the identity it had and nv is cleared (§9.6, §9.8,
+ * §9.10: a failed command changes nothing).
+ */
+int psp_nv_commit(struct psp *psp, struct psp_nv *nv)
+{
+	struct psp_nv old = psp->nv;
+
+	psp->nv = *nv;
+	if (psp_nv_save(psp)) {
+		psp->nv = old;
+		psp_nv_clear(nv);
+		return -EIO;
+	}
+	psp_nv_clear(&old);
+	memset(nv, 0, sizeof(*nv));
+	return 0;
+}
+
+/* A new PDH signed by nv's PEK; nv is unchanged on failure. */
+int psp_pdh_generate(struct psp *psp, struct psp_nv *nv)
+{
+	struct sev_cert pdh;
 	EVP_PKEY *key;
 	int ret;
 
 	ret = crypto_p384_generate(&key);
 	if (ret)
 		return ret;
+	ret = sev_cert_init_ec(&pdh, SEV_USAGE_PDH, SEV_ALGO_ECDH_SHA256,
+			       psp->cfg.api_major, psp->cfg.api_minor, key);
+	ret = ret ?: sev_cert_sign_ec(&pdh, 0, SEV_USAGE_PEK, nv->pek_key);
+	if (ret) {
+		EVP_PKEY_free(key);
+		return ret;
+	}
 	EVP_PKEY_free(nv->pdh_key);
 	nv->pdh_key = key;
-	ret = sev_cert_init_ec(&nv->pdh, SEV_USAGE_PDH, SEV_ALGO_ECDH_SHA256,
-			       psp->cfg.api_major, psp->cfg.api_minor, key);
-	return ret ?: sev_cert_sign_ec(&nv->pdh, 0, SEV_USAGE_PEK,
-				       nv->pek_key);
+	nv->pdh = pdh;
+	return 0;
 }
 
 /* The firmware adds the CEK signature to the PEK (§9.8). */
@@ -390,15 +428,15 @@ int psp_pek_cert_cek_sign(struct psp *psp, struct sev_cert *pek, int slot)
 /*
  * Self-owned identity from scratch (INIT on an empty NV, PEK_GEN): a new
  * self-signed OCA, a PEK signed by OCA (slot 0) and CEK (slot 1) as on real
- * parts, and a PDH signed by the PEK.
+ * parts, and a PDH signed by the PEK.  Made in out, which must be empty;
+ * on failure out stays empty.
  */
-int psp_nv_generate(struct psp *psp)
+int psp_nv_generate(struct psp *psp, struct psp_nv *out)
 {
-	struct psp_nv *nv = &psp->nv;
+	struct psp_nv *nv = out;
 	uint8_t maj = psp->cfg.api_major, min = psp->cfg.api_minor;
 	int ret;
 
-	psp_nv_clear(nv);
 	ret = crypto_p384_generate(&nv->oca_key);
 	ret = ret ?: sev_cert_init_ec(&nv->oca, SEV_USAGE_OCA,
 				      SEV_ALGO_ECDSA_SHA256, maj, min,
@@ -410,7 +448,7 @@ int psp_nv_generate(struct psp *psp)
 				      nv->pek_key);
 	ret = ret ?: sev_cert_sign_ec(&nv->pek, 0, SEV_USAGE_OCA, nv->oca_key);
 	ret = ret ?: psp_pek_cert_cek_sign(psp, &nv->pek, 1);
-	ret = ret ?: psp_pdh_generate(psp);
+	ret = ret ?: psp_pdh_generate(psp, nv);
 	if (ret)
 		psp_nv_clear(nv);
 	return ret;

@@ -210,7 +210,6 @@ static int do_init(struct psp *psp, uint32_t flags, uint64_t tmr_pa,
 		   uint32_t tmr_len)
 {
 	bool es = flags & PSP_INIT_FLAGS_ES;
-	int ret;
 
 	if (psp->state != PSP_UNINIT)
 		return SEV_RET_INVALID_PLATFORM_STATE;
@@ -221,15 +220,12 @@ static int do_init(struct psp *psp, uint32_t flags, uint64_t tmr_pa,
 	if (es && (psp_pa(psp, tmr_pa) & (TMR_SIZE - 1) || !tmr_pa))
 		return SEV_RET_INVALID_ADDRESS;
 	if (!psp->nv.pek_key) {
-		ret = psp_nv_generate(psp);
-		ret = ret ?: psp_nv_save(psp);
-		if (ret) {
-			/* §9.1: INIT failed, the platform stays UNINIT with
-			 * the NV it had; an identity that was never saved
-			 * must not be used by the next INIT. */
-			psp_nv_clear(&psp->nv);
+		struct psp_nv nv = { 0 };
+
+		/* §9.1: INIT failed, the platform stays UNINIT with the NV
+		 * it had; an identity never saved is not used again. */
+		if (psp_nv_generate(psp, &nv) || psp_nv_commit(psp, &nv))
 			return SEV_RET_HWSEV_RET_PLATFORM;
-		}
 	}
 	mark_all_asids_dirty(psp);
 	psp->config_es = es;
@@ -294,9 +290,11 @@ static int cmd_platform_status(struct psp *psp, struct psp_platform_status *b)
 /* §9.6: INIT only; a new self-owned identity. */
 static int cmd_pek_gen(struct psp *psp)
 {
+	struct psp_nv nv = { 0 };
+
 	if (psp->state != PSP_INIT)
 		return SEV_RET_INVALID_PLATFORM_STATE;
-	if (psp_nv_generate(psp) || psp_nv_save(psp))
+	if (psp_nv_generate(psp, &nv) || psp_nv_commit(psp, &nv))
 		return SEV_RET_HWSEV_RET_PLATFORM;
 	return SEV_RET_SUCCESS;
 }
@@ -333,6 +331,7 @@ static int cmd_pek_cert_import(struct psp *psp, struct psp_pek_cert_import *b,
 			       const struct psp_mem *mem)
 {
 	struct sev_cert pek, oca;
+	struct psp_nv nv;
 
 	if (psp->state != PSP_INIT)
 		return SEV_RET_INVALID_PLATFORM_STATE;
@@ -355,12 +354,18 @@ static int cmd_pek_cert_import(struct psp *psp, struct psp_pek_cert_import *b,
 	if (psp_pek_cert_cek_sign(psp, &pek,
 				  pek.sig[0].usage == SEV_USAGE_OCA ? 1 : 0))
 		return SEV_RET_HWSEV_RET_PLATFORM;
-	EVP_PKEY_free(psp->nv.oca_key);
-	psp->nv.oca_key = NULL;
-	psp->nv.oca = oca;
-	psp->nv.pek = pek;
-	psp->nv.external = true;
-	if (psp_pdh_generate(psp) || psp_nv_save(psp))
+	/* built on a copy: a failure keeps the self-owned identity */
+	psp_nv_copy(&nv, &psp->nv);
+	EVP_PKEY_free(nv.oca_key);
+	nv.oca_key = NULL;
+	nv.oca = oca;
+	nv.pek = pek;
+	nv.external = true;
+	if (psp_pdh_generate(psp, &nv)) {
+		psp_nv_clear(&nv);
+		return SEV_RET_HWSEV_RET_PLATFORM;
+	}
+	if (psp_nv_commit(psp, &nv))
 		return SEV_RET_HWSEV_RET_PLATFORM;
 	return SEV_RET_SUCCESS;
 }
@@ -393,9 +398,16 @@ static int cmd_pdh_cert_export(struct psp *psp, struct psp_pdh_cert_export *b,
 /* §9.10: INIT or WORKING. */
 static int cmd_pdh_gen(struct psp *psp)
 {
+	struct psp_nv nv;
+
 	if (psp->state == PSP_UNINIT)
 		return SEV_RET_INVALID_PLATFORM_STATE;
-	if (psp_pdh_generate(psp) || psp_nv_save(psp))
+	psp_nv_copy(&nv, &psp->nv);
+	if (psp_pdh_generate(psp, &nv)) {
+		psp_nv_clear(&nv);
+		return SEV_RET_HWSEV_RET_PLATFORM;
+	}
+	if (psp_nv_commit(psp, &nv))
 		return SEV_RET_HWSEV_RET_PLATFORM;
 	return SEV_RET_SUCCESS;
 }

@@ -75,8 +75,10 @@ int psp_nv_load(struct psp *psp, char *why, size_t why_len);
 int psp_nv_save(struct psp *psp);
 void psp_nv_clear(struct psp_nv *nv);
 void psp_chip_clear(struct psp_chip *chip);
-int psp_nv_generate(struct psp *psp);
-int psp_pdh_generate(struct psp *psp);
+int psp_nv_generate(struct psp *psp, struct psp_nv *out);
+int psp_pdh_generate(struct psp *psp, struct psp_nv *nv);
+void psp_nv_copy(struct psp_nv *dst, const struct psp_nv *src);
+int psp_nv_commit(struct psp *psp, struct psp_nv *nv);
 int psp_pek_cert_cek_sign(struct psp *psp, struct sev_cert *pek, int slot);
 
 /* platform.c — memory helpers used by every command */
