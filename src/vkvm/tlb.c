@@ -37,6 +37,7 @@
 #define PF_U 4u
 #define PF_RSVD 8u
 #define PF_I 16u
+#define PF_GP (1u << 31) /* not a #PF: a non-canonical address */
 
 #define CR0_PG (1ull << 31)
 #define CR0_WP (1ull << 16)
@@ -238,17 +239,21 @@ static bool fill(uc_engine *uc, uint64_t va, uc_mem_type type,
 		e->perms = UC_PROT_ALL;
 		return true;
 	}
+	if ((w.efer & EFER_LMA) && !canonical(va)) {
+		/* the engine's walker checks this, not its translator: #GP(0) */
+		if (!v->pf_pending) {
+			v->pf_pending = true;
+			v->pf_err = PF_GP;
+		}
+		return false;
+	}
 	err = (w.cr4 & CR4_PAE) ? walk64(v, &w, va) : walk32(v, &w, va);
 	if (!err && !allowed(&w, w.write, w.fetch))
 		err = PF_P;
 	if (!err && (w.pa >> VK_PHYS_BITS))
 		err = PF_P | PF_RSVD; /* beyond what the engine addresses */
-	/*
-	 * The engine also asks, and gives up on, fills of its own (the run's
-	 * non-canonical end address): only a canonical address is the
-	 * guest's, and the first failure of a run is the one that stopped it.
-	 */
-	if (err && (!canonical(va) || v->pf_pending))
+	/* the first failure of a run is the one that stopped it */
+	if (err && v->pf_pending)
 		return false;
 	if (err) {
 		err &= 0xff;
@@ -281,7 +286,14 @@ int vk_tlb_enable(struct vkvm_vcpu *v)
 
 	if (v->tlb_on || !v->vm->pa_ignore)
 		return 0;
-	if (uc_ctl_tlb_mode(v->uc, UC_TLB_VIRTUAL) ||
+	/*
+	 * The engine looks its run's end address up in the TLB when a run
+	 * ends, and a failed fill there is not recoverable: an engine using
+	 * the exits list, left empty, has no end address (vkvm never used
+	 * one: its runs end by hooks, HLT and stops).
+	 */
+	if (uc_ctl_exits_enable(v->uc) ||
+	    uc_ctl_tlb_mode(v->uc, UC_TLB_VIRTUAL) ||
 	    uc_hook_add(v->uc, &h, UC_HOOK_TLB_FILL, fill, v, 1, 0))
 		return -ENOMEM;
 	uc_ctl_flush_tlb(v->uc);
@@ -302,6 +314,14 @@ bool vk_tlb_fault(struct vkvm_vcpu *v)
 		return false;
 	v->pf_pending = false;
 	uc_reg_read(v->uc, UC_X86_REG_RIP, &rip);
+	v->why = VK_INTR;
+	v->exc_soft = false;
+	v->exc_next = rip;
+	if (v->pf_err == PF_GP) {
+		v->intno = 13;
+		v->exc_err = 0;
+		return true;
+	}
 	vk_cpu_code_bits(v, &csbase);
 	la = rip + csbase;
 	if (v->pf_fetch)
@@ -309,11 +329,8 @@ bool vk_tlb_fault(struct vkvm_vcpu *v)
 	else if (vk_insn_mem_la(v, la, v->pf_page, &cr2))
 		cr2 = v->pf_page;
 	vk_cpu_set_cr2(v, cr2);
-	v->why = VK_INTR;
 	v->intno = 14;
 	v->exc_err = v->pf_err;
-	v->exc_soft = false;
-	v->exc_next = rip;
 	return true;
 }
 

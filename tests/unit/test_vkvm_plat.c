@@ -340,6 +340,8 @@ static void test_pa_ignore(void **state)
 	assert_int_equal(vkvm_set_pa_ignore(t.vm, CBIT), 0);
 	mem_enter(&t, VA + 0x40, VA + PAGE + 0x40, 0x5eb5eb, 0);
 	assert_int_equal(out(&t, 0x10), 0x5eb5eb);
+	assert_int_equal(vkvm_ioctl(t.fd, KVM_RUN, NULL), 0);
+	assert_int_equal(t.run->exit_reason, KVM_EXIT_HLT);
 	memcpy(&host, t.mem + DATA_GPA + 0x40, 4);
 	assert_int_equal(host, 0x5eb5eb);
 	/* the walk set accessed and dirty bits, and kept the C-bit */
@@ -356,6 +358,8 @@ static void test_pa_ignore(void **state)
 	expect_exc(&t, 14, 3, INSN(vp_mem), VA + 3 * PAGE + 0x10);
 	mem_enter(&t, VA + 0x40, VA + 4 * PAGE + 0x20, 0, 0);
 	expect_exc(&t, 14, 9, INSN(vp_mem) + 2, VA + 4 * PAGE + 0x20);
+	mem_enter(&t, 0x8000000000000000ull, VA, 0, 0); /* non-canonical */
+	expect_exc(&t, 13, 0, INSN(vp_mem), 0);
 	t_free(&t);
 }
 
