@@ -33,6 +33,7 @@
 #endif
 #endif
 #ifdef VK_ASAN
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
 
@@ -451,6 +452,11 @@ int vk_run_hooks(struct vkvm_vcpu *v)
 void vk_run_release(struct vkvm_vcpu *v)
 {
 	vk_mem_release(v);
+#ifdef VK_ASAN
+	/* frames left on it keep their redzones: not for the next mapping */
+	if (v->stack)
+		__asan_unpoison_memory_region(v->stack, v->stack_size);
+#endif
 	if (v->stack)
 		munmap(v->stack, v->stack_size);
 	v->stack = NULL;
