@@ -43,27 +43,33 @@ static void load(struct g *g)
 	memcpy(g->mem + CODE_GPA, sev_start, (size_t)(sev_end - sev_start));
 }
 
-/* The VM, its memory with the guest in it, and (for SEV) its launch. */
-static void vm_up(struct g *g, bool sev)
+/* The VM's memory, with the guest in it. */
+static void mem_up(struct g *g)
 {
 	struct kvm_userspace_memory_region r = {
 		.memory_size = GUEST_MEM_SIZE,
 	};
 
-	g->kvm = kvm_open();
-	g->sev = sev_open();
-	g->vm = vm_new(g->kvm, sev ? VM_SEV : 0);
 	g->mem = mmap(NULL, GUEST_MEM_SIZE, PROT_READ | PROT_WRITE,
 		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	assert_true(g->mem != MAP_FAILED);
 	r.userspace_addr = (uintptr_t)g->mem;
 	load(g);
+	assert_ok(ioctl(g->vm, KVM_SET_USER_MEMORY_REGION, &r));
+}
+
+/* A VM (SEV: type SEV and KVM_SEV_INIT2) with the guest in memory. */
+static void vm_up(struct g *g, bool sev)
+{
+	g->kvm = kvm_open();
+	g->sev = sev_open();
+	g->vm = vm_new(g->kvm, sev ? VM_SEV : 0);
 	if (sev) {
 		struct kvm_sev_init_v init = { 0 };
 
 		assert_ok(sev_op(g->vm, KVM_SEV_INIT2_ID, &init, g->sev, NULL));
 	}
-	assert_ok(ioctl(g->vm, KVM_SET_USER_MEMORY_REGION, &r));
+	mem_up(g);
 }
 
 static void launch(struct g *g)
@@ -171,51 +177,97 @@ static uint32_t shared(struct g *g, unsigned int off)
 }
 
 /*
- * The SEV guest: CPUID as set, SEV_STATUS = SEV (bit 0) without an exit,
- * the C-bit mapping the same page as a plain entry would, and its report
- * in the shared page.
+ * The SEV guest from its first KVM_RUN: CPUID as set, SEV_STATUS = SEV
+ * (bit 0) without an exit, the C-bit mapping the same page as a plain
+ * entry would, and its report in the shared page.
  */
+static void check_sev_guest(struct g *g)
+{
+	const struct kvm_cpuid_entry2 *e = sev_leaf(g);
+	struct kvm_sregs s;
+	uint32_t v;
+
+	assert_true(e->eax & 2); /* SEV */
+	vcpu_up(g);
+	assert_int_equal(out(g, PORT_VALUE, 4), e->eax);
+	assert_int_equal(out(g, PORT_VALUE, 4), e->ebx);
+	assert_int_equal(out(g, PORT_VALUE, 4), 1); /* SEV_STATUS: SEV */
+	assert_int_equal(out(g, PORT_VALUE, 4), 0);
+	assert_int_equal(out(g, PORT_OUT, 1), SEV_STAGE_SHARED);
+	assert_int_equal(shared(g, 0), SEV_SHARED_VALUE);
+	assert_int_equal(out(g, PORT_VALUE, 4), SEV_PRIV_VALUE);
+	assert_int_equal(out(g, PORT_OUT, 1), SEV_STAGE_DONE);
+	assert_ok(ioctl(g->fd, KVM_RUN, 0));
+	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(shared(g, SEV_REP_DONE), SEV_DONE);
+	assert_int_equal(shared(g, SEV_REP_CPUID_EAX), e->eax);
+	assert_int_equal(shared(g, SEV_REP_CPUID_EBX), e->ebx);
+	assert_int_equal(shared(g, SEV_REP_STATUS), 1);
+	assert_int_equal(shared(g, SEV_REP_PRIV), SEV_PRIV_VALUE);
+	/* private memory is the VMM's buffer too (no strict memory yet) */
+	memcpy(&v, g->mem + SEV_PRIV_GPA, 4);
+	assert_int_equal(v, SEV_PRIV_VALUE);
+	/* the guest's entry keeps the C-bit; it set it in CR3 itself */
+	assert_true(*(uint64_t *)(g->mem + SEV_PT_GPA) &
+		    (1ull << (e->ebx & 63)));
+	assert_ok(ioctl(g->fd, KVM_GET_SREGS, &s));
+	assert_true(s.cr3 & (1ull << (e->ebx & 63)));
+}
+
+/* Launched the normal way: INIT2, LAUNCH_START .. LAUNCH_FINISH. */
 static void test_sev_guest(void **state)
 {
-	const struct kvm_cpuid_entry2 *e;
 	struct g g;
-	uint32_t v;
 
 	(void)state;
 	memset(&g, 0, sizeof(g));
 	vm_up(&g, true);
 	launch(&g);
-	e = sev_leaf(&g);
-	assert_true(e->eax & 2); /* SEV */
-	vcpu_up(&g);
-	assert_int_equal(out(&g, PORT_VALUE, 4), e->eax);
-	assert_int_equal(out(&g, PORT_VALUE, 4), e->ebx);
-	assert_int_equal(out(&g, PORT_VALUE, 4), 1); /* SEV_STATUS: SEV */
-	assert_int_equal(out(&g, PORT_VALUE, 4), 0);
-	assert_int_equal(out(&g, PORT_OUT, 1), SEV_STAGE_SHARED);
-	assert_int_equal(shared(&g, 0), SEV_SHARED_VALUE);
-	assert_int_equal(out(&g, PORT_VALUE, 4), SEV_PRIV_VALUE);
-	assert_int_equal(out(&g, PORT_OUT, 1), SEV_STAGE_DONE);
-	assert_ok(ioctl(g.fd, KVM_RUN, 0));
-	assert_int_equal(g.run->exit_reason, KVM_EXIT_HLT);
-	assert_int_equal(shared(&g, SEV_REP_DONE), SEV_DONE);
-	assert_int_equal(shared(&g, SEV_REP_CPUID_EAX), e->eax);
-	assert_int_equal(shared(&g, SEV_REP_CPUID_EBX), e->ebx);
-	assert_int_equal(shared(&g, SEV_REP_STATUS), 1);
-	assert_int_equal(shared(&g, SEV_REP_PRIV), SEV_PRIV_VALUE);
-	/* private memory is the VMM's buffer too (no strict memory yet) */
-	memcpy(&v, g.mem + SEV_PRIV_GPA, 4);
-	assert_int_equal(v, SEV_PRIV_VALUE);
-	/* the guest's entries keep the C-bit; it set it in CR3 itself */
-	assert_true(*(uint64_t *)(g.mem + SEV_PT_GPA) &
-		    (1ull << (e->ebx & 63)));
-	{
-		struct kvm_sregs s;
-
-		assert_ok(ioctl(g.fd, KVM_GET_SREGS, &s));
-		assert_true(s.cr3 & (1ull << (e->ebx & 63)));
-	}
+	check_sev_guest(&g);
 	down(&g);
+}
+
+/*
+ * A VM that becomes SEV by KVM_CAP_VM_MOVE_ENC_CONTEXT_FROM (a migration
+ * target), and a mirror VM (COPY_ENC_CONTEXT_FROM, same ASID): their
+ * guests are SEV guests too.
+ */
+static void test_moved_and_mirror_guest(void **state)
+{
+	struct g src, dst, mir;
+
+	(void)state;
+	memset(&src, 0, sizeof(src));
+	memset(&dst, 0, sizeof(dst));
+	memset(&mir, 0, sizeof(mir));
+	/*
+	 * Legacy KVM_SEV_INIT on DEFAULT VMs: a moved-to VM of the SEV type
+	 * would keep need_init (6.12: KVM_RUN EINVAL, svm_vcpu_pre_run()).
+	 */
+	src.kvm = kvm_open();
+	src.sev = sev_open();
+	src.vm = sev_vm(src.kvm, src.sev, false, NULL);
+	mem_up(&src);
+	dst.kvm = kvm_open();
+	dst.sev = sev_open();
+	dst.vm = vm_new(dst.kvm, 0);
+	assert_ok(enc_ctx(dst.vm, KVM_CAP_VM_MOVE_ENC_CONTEXT_FROM,
+			  (uint64_t)src.vm));
+	mem_up(&dst);
+	check_sev_guest(&dst);
+	mir.kvm = kvm_open();
+	mir.sev = sev_open();
+	mir.vm = vm_new(mir.kvm, 0);
+	assert_ok(enc_ctx(mir.vm, KVM_CAP_VM_COPY_ENC_CONTEXT_FROM,
+			  (uint64_t)dst.vm));
+	mem_up(&mir);
+	check_sev_guest(&mir);
+	down(&mir);
+	down(&dst);
+	close(src.vm);
+	close(src.sev);
+	close(src.kvm);
+	munmap(src.mem, GUEST_MEM_SIZE);
 }
 
 /*
@@ -249,6 +301,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sev_guest),
+		cmocka_unit_test(test_moved_and_mirror_guest),
 		cmocka_unit_test(test_plain_guest),
 	};
 

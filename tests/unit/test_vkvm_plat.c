@@ -260,20 +260,21 @@ static void test_msr_unknown_gp(void **state)
  */
 static void test_msr_kept(void **state)
 {
-	struct {
-		struct kvm_msrs h;
-		struct kvm_msr_entry e;
-	} m = { .h.nmsrs = 1, .e.index = 0x4b564d01 };
+	struct kvm_msrs *m = calloc(1, sizeof(*m) + sizeof(m->entries[0]));
 	const uint64_t val = 0x123456789abcd001ull;
 	struct t t;
 
 	(void)state;
+	assert_non_null(m);
+	m->nmsrs = 1;
+	m->entries[0].index = 0x4b564d01;
 	t_new(&t);
 	wrmsr_enter(&t, 0x4b564d01, val);
 	assert_int_equal(out(&t, 0x10), (uint32_t)val);
 	assert_int_equal(out(&t, 0x10), (uint32_t)(val >> 32));
-	assert_int_equal(vkvm_ioctl(t.fd, KVM_GET_MSRS, &m), 1);
-	assert_true(m.e.data == val);
+	assert_int_equal(vkvm_ioctl(t.fd, KVM_GET_MSRS, m), 1);
+	assert_true(m->entries[0].data == val);
+	free(m);
 	/* and one the engine keeps still goes to the engine (FS base) */
 	wrmsr_enter(&t, 0xc0000100, 0x7000123);
 	assert_int_equal(out(&t, 0x10), 0x7000123);
