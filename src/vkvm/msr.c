@@ -95,27 +95,96 @@ static bool hw_readonly(uint32_t index)
 	return index == 0xc0010131;
 }
 
+/*
+ * MSRs kvm_get_msr_common()/svm_get_msr() answer for a guest with a fixed
+ * value and kvm_set_msr_common()/svm_set_msr() accept and drop (or
+ * refuse: #GP), beyond the ones vkvm keeps (vk_msr_known()).
+ */
+enum { RD_GP = 1, WR_OK = 2 };
+static const struct {
+	uint32_t first, last;
+	uint64_t value;
+	uint8_t flags;
+} fixed[] = {
+	{ 0x0, 0x1, 0, 0 },			/* P5_MC_ADDR, P5_MC_TYPE */
+	{ 0x17, 0x17, 0, 0 },			/* PLATFORM_ID */
+	{ 0x2a, 0x2a, 0, 0 },			/* EBL_CR_POWERON */
+	{ 0x2c, 0x2c, 1ull << 24, 0 },		/* EBC_FREQUENCY_ID */
+	{ 0x34, 0x34, 0, 0 },			/* SMI_COUNT */
+	{ 0x79, 0x79, 0, RD_GP | WR_OK },	/* UCODE_WRITE */
+	{ 0xc1, 0xc2, 0, WR_OK },		/* P6_PERFCTR0/1, no PMU */
+	{ 0xcd, 0xcd, 3, 0 },			/* FSB frequency */
+	{ 0x186, 0x187, 0, WR_OK },		/* P6_EVNTSEL0/1 */
+	{ 0x198, 0x198, 1000ull | 4ull << 40, 0 }, /* PERF_STATUS */
+	{ 0x199, 0x199, 0, 0 },			/* PERF_CTL */
+	{ 0x1a0, 0x1a0, 0x1800, WR_OK },	/* MISC_ENABLE: PEBS, BTS unavail */
+	{ 0x1d9, 0x1d9, 0, WR_OK },		/* DEBUGCTL */
+	{ 0x1db, 0x1de, 0, 0 },			/* last branch / interrupt IPs */
+	{ 0x1fc, 0x1fc, 0, WR_OK },		/* POWER_CTL */
+	{ 0x606, 0x606, 0, 0 },			/* RAPL_POWER_UNIT */
+	{ 0x611, 0x611, 0, 0 },			/* PKG_ENERGY_STATUS */
+	{ 0x619, 0x619, 0, 0 },			/* DRAM_ENERGY_STATUS */
+	{ 0x639, 0x639, 0, 0 },			/* PP0_ENERGY_STATUS */
+	{ 0x641, 0x641, 0, 0 },			/* PP1_ENERGY_STATUS */
+	{ 0xc0010000, 0xc0010007, 0, WR_OK },	/* K7 EVNTSEL/PERFCTR, no PMU */
+	{ 0xc0010010, 0xc0010010, 0, 0 },	/* SYSCFG */
+	{ 0xc0010015, 0xc0010015, 0, WR_OK },	/* HWCR */
+	{ 0xc001001b, 0xc001001b, 0x20000000, WR_OK }, /* K7 CLK_CTL */
+	{ 0xc001001f, 0xc001001f, 0, WR_OK },	/* NB_CFG */
+	{ 0xc0010020, 0xc0010020, 0, RD_GP | WR_OK }, /* PATCH_LOADER */
+	{ 0xc0010055, 0xc0010055, 0, 0 },	/* INT_PENDING_MSG */
+	{ 0xc0010058, 0xc0010058, 0, WR_OK },	/* FAM10H_MMIO_CONF_BASE */
+	{ 0xc0010112, 0xc0010113, 0, 0 },	/* TSEG_ADDR, TSEG_MASK */
+	{ 0xc0010114, 0xc0010114, 0, WR_OK },	/* VM_CR */
+	{ 0xc0010115, 0xc0010115, 0, RD_GP | WR_OK }, /* VM_IGNNE */
+	{ 0xc0011021, 0xc0011021, 0, 0 },	/* F15H_IC_CFG */
+	{ 0xc0011022, 0xc0011023, 0, WR_OK },	/* DC_CFG, TW_CFG */
+	{ 0xc001102a, 0xc001102a, 0, WR_OK },	/* BU_CFG2 */
+	{ 0xc001102c, 0xc001102c, 0, WR_OK },	/* F15H_EX_CFG */
+};
+
+static int fixed_msr(uint32_t index)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		if (index >= fixed[i].first && index <= fixed[i].last)
+			return (int)i;
+	return -1;
+}
+
 /* 0, or 1 for #GP, as kvm_emulate_rdmsr()/kvm_emulate_wrmsr() decide. */
 static int guest_rdmsr(struct vkvm_vcpu *v, uint32_t index, uint64_t *data)
 {
 	const struct vk_plat_msr *p = plat_msr(v->vm, index);
+	int f;
 
 	if (p) {
 		*data = p->data;
 		return 0;
 	}
-	return vk_get_msr(v, index, data) ? 1 : 0;
+	if (!vk_get_msr(v, index, data))
+		return 0;
+	f = fixed_msr(index);
+	if (f < 0 || (fixed[f].flags & RD_GP))
+		return 1;
+	*data = fixed[f].value;
+	return 0;
 }
 
 static int guest_wrmsr(struct vkvm_vcpu *v, uint32_t index, uint64_t data)
 {
 	const struct vk_plat_msr *p = plat_msr(v->vm, index);
+	int f;
 
 	if (p)
 		return p->wr_ignore ? 0 : 1;
 	if (hw_readonly(index))
 		return 1;
-	return vk_set_msr(v, index, data) ? 1 : 0;
+	if (!vk_set_msr(v, index, data))
+		return 0;
+	f = fixed_msr(index);
+	return f >= 0 && (fixed[f].flags & WR_OK) ? 0 : 1;
 }
 
 /*

@@ -282,6 +282,26 @@ static void test_msr_kept(void **state)
 	t_free(&t);
 }
 
+/*
+ * MSRs KVM answers with a fixed value: read as KVM's value; a write KVM
+ * drops is dropped, one it refuses is #GP.
+ */
+static void test_msr_fixed(void **state)
+{
+	struct t t;
+
+	(void)state;
+	t_new(&t);
+	assert_true(rdmsr_guest(&t, 0x198) == (1000ull | 4ull << 40));
+	assert_true(rdmsr_guest(&t, 0xc001001b) == 0x20000000);
+	wrmsr_enter(&t, 0xc001001f, 0x1234); /* NB_CFG: dropped */
+	assert_int_equal(out(&t, 0x10), 0);
+	assert_int_equal(out(&t, 0x10), 0);
+	wrmsr_enter(&t, 0x17, 1); /* PLATFORM_ID: read-only */
+	expect_exc(&t, 13, 0, INSN(vp_wrmsr), 0);
+	t_free(&t);
+}
+
 /* SEV_STATUS without a platform value: 0, read-only. */
 static void test_msr_status_plain(void **state)
 {
@@ -381,6 +401,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_msr_unknown_gp),
 		cmocka_unit_test(test_msr_kept),
+		cmocka_unit_test(test_msr_fixed),
 		cmocka_unit_test(test_msr_status_plain),
 		cmocka_unit_test(test_platform_msr),
 		cmocka_unit_test(test_pa_ignore),
