@@ -130,7 +130,7 @@ static int calibrate(struct vkvm_vcpu *v)
 	for (i = 0; i < 64 && i + 8 <= n; i++)
 		if (rd64(b + i) == magic)
 			break;
-	if (i == 64 || n < i + ENV_OLD_EXCEPTION + 4)
+	if (i == 64 || n < i + ENV_INTERCEPT_EXC + 4)
 		return -ENOSYS;
 	if (rd64(b + i + ENV_EIP) != rip ||
 	    rd64(b + i + ENV_GDT + 8) != gdt.base ||
