@@ -166,7 +166,7 @@ static void enter(struct t *t, const uint8_t *start, const uint8_t *end,
 	s.tr = (struct kvm_segment){ .limit = 0x67, .type = 11, .present = 1 };
 	s.ldt = (struct kvm_segment){ .unusable = 1 };
 	s.gdt.base = GDT_GPA;
-	s.gdt.limit = 3 * 8 - 1;
+	s.gdt.limit = 4 * 8 - 1; /* and entry 3: 32-bit code */
 	s.idt.base = IDT_GPA;
 	s.idt.limit = 16 * 32 - 1;
 	s.cr0 = 0x80000011ull | cr0;
@@ -384,6 +384,74 @@ static void test_pa_ignore(void **state)
 	t_free(&t);
 }
 
+#define PD32_GPA 0x22000ul /* 32-bit paging: 0 .. 4 MiB by a PSE page, */
+#define PT32_GPA 0x23000ul /* 4 .. 8 MiB by 4 KiB pages */
+#define PDPT_PAE_GPA 0x24000ul /* PAE without long mode: 0 .. 2 MiB by */
+#define PD_PAE_GPA 0x25000ul /* a 2 MiB page, 4 .. 6 MiB by PT_GPA */
+
+/* vp_mem's bytes mean the same in 32-bit code: flat, paged by cr3/cr4. */
+static void enter32(struct t *t, uint64_t cr3, uint64_t cr4, uint64_t store,
+		    uint64_t load, uint32_t val)
+{
+	struct kvm_segment seg = { .limit = 0xffffffff, .selector = 0x10,
+				   .type = 3, .present = 1, .s = 1, .db = 1,
+				   .g = 1 };
+	struct kvm_regs r = { .rax = val, .rbx = store, .rcx = load };
+	struct kvm_sregs s;
+
+	enter(t, vp_mem_start, vp_mem_end, &r, 0);
+	assert_int_equal(vkvm_ioctl(t->fd, KVM_GET_SREGS, &s), 0);
+	s.ds = s.es = s.fs = s.gs = s.ss = seg;
+	seg.selector = 0x18;
+	seg.type = 11;
+	s.cs = seg;
+	s.cr0 = 0x80000011ull;
+	s.cr3 = cr3;
+	s.cr4 = cr4;
+	s.efer = 0;
+	assert_int_equal(vkvm_ioctl(t->fd, KVM_SET_SREGS, &s), 0);
+}
+
+/* vkvm's walk of 32-bit and PAE tables (what a 32-bit SEV guest uses). */
+static void test_pa_ignore_32bit(void **state)
+{
+	uint32_t *pd32, *pt32;
+	uint64_t *pdpt, *pd;
+	uint32_t host;
+	struct t t;
+
+	(void)state;
+	t_new(&t);
+	((uint64_t *)(t.mem + GDT_GPA))[3] = 0x00cf9b000000ffffull;
+	pd32 = (uint32_t *)(t.mem + PD32_GPA);
+	pt32 = (uint32_t *)(t.mem + PT32_GPA);
+	pd32[0] = PTE_P | PTE_RW | PTE_PS;
+	pd32[1] = PT32_GPA | PTE_P | PTE_RW;
+	pt32[0] = DATA_GPA | PTE_P | PTE_RW;
+	pdpt = (uint64_t *)(t.mem + PDPT_PAE_GPA);
+	pd = (uint64_t *)(t.mem + PD_PAE_GPA);
+	pdpt[0] = PD_PAE_GPA | PTE_P;
+	pd[0] = PTE_P | PTE_RW | PTE_PS;
+	pd[2] = PT_GPA | PTE_P | PTE_RW;
+	assert_int_equal(vkvm_set_pa_ignore(t.vm, CBIT), 0);
+	/* 32-bit: through the 4 KiB page, read back through the PSE page */
+	enter32(&t, PD32_GPA, 0x10, 0x400000 + 0x80, DATA_GPA + 0x80, 0x3232);
+	assert_int_equal(out(&t, 0x10), 0x3232);
+	memcpy(&host, t.mem + DATA_GPA + 0x80, 4);
+	assert_int_equal(host, 0x3232);
+	assert_int_equal(pt32[0], DATA_GPA | PTE_P | PTE_RW | PTE_A | PTE_D);
+	assert_int_equal(pd32[1], PT32_GPA | PTE_P | PTE_RW | PTE_A);
+	/* PAE: through the C-bit entry, read back through the plain one */
+	enter32(&t, PDPT_PAE_GPA, 0x20, 0x400000 + 0x90, 0x401000 + 0x90,
+		0xbae);
+	assert_int_equal(out(&t, 0x10), 0xbae);
+	memcpy(&host, t.mem + DATA_GPA + 0x90, 4);
+	assert_int_equal(host, 0xbae);
+	assert_true(pd[2] & PTE_A);
+	assert_true(pdpt[0] == (PD_PAE_GPA | PTE_P)); /* no A bit in PDPTEs */
+	t_free(&t);
+}
+
 /* Without it (a VM that is not SEV), bit 51 is reserved: #PF RSVD. */
 static void test_pa_reserved(void **state)
 {
@@ -405,6 +473,7 @@ int main(void)
 		cmocka_unit_test(test_msr_status_plain),
 		cmocka_unit_test(test_platform_msr),
 		cmocka_unit_test(test_pa_ignore),
+		cmocka_unit_test(test_pa_ignore_32bit),
 		cmocka_unit_test(test_pa_reserved),
 	};
 
