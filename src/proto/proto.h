@@ -77,6 +77,7 @@ struct ss_vm_flags {
 	uint8_t live;
 	/* Entry 0 (no VM has id 0) only: a trace is being watched. */
 	uint8_t tracing;
+	uint8_t sev_active, es_active; /* what the guest's CPU shows (vkvm) */
 	uint8_t vcpu_protected[SS_MAX_VCPUS / 8];
 };
 

@@ -204,6 +204,26 @@ static int create_vcpu(int fd, struct fdi *vm, unsigned long id)
 	return vfd;
 }
 
+/*
+ * What an EPYC shows an SEV guest without an exit, on the emulated backend
+ * (issue 11): SEV_STATUS (MSR 0xc0010131) with SEV (bit 0) and SEV-ES
+ * (bit 1), read-only; and the C-bit, which the page walk drops (the same
+ * page, private).  Set when the VM becomes SEV (INIT, ES_INIT, INIT2, a
+ * mirror, a MOVE target), before its first KVM_RUN; vkvm refuses it
+ * after.  On the host backend the guest stays a plain KVM guest.
+ */
+static void emu_platform(int fd, const struct fdi *vm)
+{
+	const volatile struct ss_vm_flags *f = vm_flags(vm->vm_id);
+	const struct ss_rep *h = shim_host();
+
+	if (!vm->emu || !f || !f->sev_active || !h || h->cbit < 12 ||
+	    h->cbit > 51)
+		return;
+	vkvm_set_platform_msr(fd, 0xc0010131, f->es_active ? 3 : 1, false);
+	vkvm_set_pa_ignore(fd, 1ull << h->cbit);
+}
+
 struct vmsa_job {
 	uint32_t vm_id;
 	int fds[SS_MAX_VCPUS];
@@ -228,7 +248,7 @@ static void find_vcpu(int fd, struct fdi *e, void *arg)
  * LAUNCH_UPDATE_VMSA: the VMSAs come from the real vCPUs' registers,
  * read here, in the address space that owns them.
  */
-static int mem_enc_op(struct fdi *vm, void *arg)
+static int mem_enc_op(int fd, struct fdi *vm, void *arg)
 {
 	struct ss_req r = { .op = SS_MEM_ENC_OP, .vm_id = vm->vm_id };
 	struct kvm_sev_cmd cmd;
@@ -268,6 +288,8 @@ static int mem_enc_op(struct fdi *vm, void *arg)
 	ret = shim_call(&r, -1, &rep, NULL);
 	free(buf);
 	free(j);
+	if (!ret)
+		emu_platform(fd, vm);
 	return answer(ret);
 }
 
@@ -276,7 +298,7 @@ static int enable_cap(int fd, struct fdi *vm, void *arg)
 	struct ss_req r = { .op = SS_ENABLE_CAP, .vm_id = vm->vm_id };
 	struct kvm_enable_cap cap;
 	struct ss_rep rep;
-	int src = -1;
+	int src = -1, ret;
 
 	r.arg = (uintptr_t)arg;
 	if (!shim_copy_in(&cap, arg, sizeof(cap))) {
@@ -288,7 +310,10 @@ static int enable_cap(int fd, struct fdi *vm, void *arg)
 		if (fcntl(src, F_GETFD) < 0)
 			src = -1;
 	}
-	return answer(shim_call(&r, src, &rep, NULL));
+	ret = shim_call(&r, src, &rep, NULL);
+	if (!ret)
+		emu_platform(fd, vm);
+	return answer(ret);
 }
 
 static int vm_ioctl(int fd, struct fdi *e, unsigned long req, void *arg)
@@ -300,7 +325,7 @@ static int vm_ioctl(int fd, struct fdi *e, unsigned long req, void *arg)
 	case KVM_CREATE_VCPU:
 		return create_vcpu(fd, e, (unsigned long)arg);
 	case KVM_MEMORY_ENCRYPT_OP:
-		return mem_enc_op(e, arg);
+		return mem_enc_op(fd, e, arg);
 	case KVM_MEMORY_ENCRYPT_REG_REGION:
 		r.op = SS_REG_REGION;
 		return answer(shim_call(&r, -1, &rep, NULL));

@@ -32,6 +32,9 @@
 #define ENV_ERROR_CODE 5352
 #define ENV_DR 5368
 #define ENV_OLD_EXCEPTION 5464
+#define ENV_VM_VMCB 5472 /* the SVM-guest state that follows */
+#define ENV_INTERCEPT 5488
+#define ENV_INTERCEPT_EXC 5504
 
 /* QEMU's hflags and descriptor-cache bits */
 #define HF_CPL_MASK 3u
@@ -42,6 +45,7 @@
 #define HF_MP_SHIFT 9
 #define HF_LMA (1u << 14)
 #define HF_CS64 (1u << 15)
+#define HF_GUEST (1u << 21)
 #define HF_OSFXSR (1u << 22)
 #define HF_SMAP (1u << 23)
 #define HF_KEEP ((1u << 3) | (1u << 16) | (1u << 18) | (0x3fu << 19))
@@ -126,7 +130,7 @@ static int calibrate(struct vkvm_vcpu *v)
 	for (i = 0; i < 64 && i + 8 <= n; i++)
 		if (rd64(b + i) == magic)
 			break;
-	if (i == 64 || n < i + ENV_OLD_EXCEPTION + 4)
+	if (i == 64 || n < i + ENV_INTERCEPT_EXC + 4)
 		return -ENOSYS;
 	if (rd64(b + i + ENV_EIP) != rip ||
 	    rd64(b + i + ENV_GDT + 8) != gdt.base ||
@@ -642,7 +646,61 @@ static int engine_open(uc_engine **uc)
 		return -ENOMEM;
 	/* each engine would reserve 1 GiB of code buffer otherwise */
 	uc_ctl(*uc, UC_CTL_WRITE(UC_CTL_TCG_BUFFER_SIZE, 1), 32u << 20);
+	if (vk_msr_engine(*uc)) {
+		uc_close(*uc);
+		*uc = NULL;
+		return -ENOMEM;
+	}
 	return 0;
+}
+
+/*
+ * MSR exits (msr.c): the engine's own SVM-guest checks, as helper_rdmsr()
+ * and helper_wrmsr() make them when HF_GUEST is set: the MSR-protection
+ * intercept with a VMCB whose permission bitmap says which MSRs exit.  The
+ * engine then raises EXCP_VMEXIT + SVM_EXIT_MSR at the instruction, with
+ * exit_info_1 (0 read, 1 write) as the error code, and never enters a
+ * host: vkvm's INTR hook answers it.  No other intercept is set.
+ */
+void vk_cpu_intercept_msrs(struct vkvm_vcpu *v, uint64_t vmcb)
+{
+	uint8_t *e;
+
+	save(v);
+	e = env(v);
+	wr64(e + ENV_VM_VMCB, vmcb);
+	wr64(e + ENV_INTERCEPT, 1ull << 28); /* INTERCEPT_MSR_PROT */
+	wr32(e + ENV_INTERCEPT_EXC, 0);
+	wr32(e + ENV_HFLAGS, rd32(e + ENV_HFLAGS) | HF_GUEST);
+	restore(v);
+}
+
+/* CR2 for a #PF vkvm delivers (the API's CR2 write lands in CR3). */
+void vk_cpu_set_cr2(struct vkvm_vcpu *v, uint64_t cr2)
+{
+	save(v);
+	wr64(env(v) + ENV_CR + 16, cr2);
+	uc_context_restore(v->uc, v->ctx);
+}
+
+/* Inside the INTR hook: an intercept's exit_info_1 and instruction. */
+void vk_cpu_vmexit_info(struct vkvm_vcpu *v, uint64_t *info1, uint64_t *rip)
+{
+	save(v);
+	*info1 = rd32(env(v) + ENV_ERROR_CODE);
+	*rip = rd64(env(v) + ENV_EIP);
+}
+
+/*
+ * Inside the INTR hook: go on at rip.  The engine resumes at EIP, or at
+ * exception_next_eip (the INT n path): both say rip.
+ */
+void vk_cpu_resume_at(struct vkvm_vcpu *v, uint64_t rip)
+{
+	save(v);
+	wr64(env(v) + ENV_EIP, rip);
+	wr64(env(v) + ENV_ERROR_CODE + 8, rip);
+	uc_context_restore(v->uc, v->ctx);
 }
 
 int vk_cpu_init(struct vkvm_vcpu *v)
@@ -680,6 +738,7 @@ int vk_cpu_init(struct vkvm_vcpu *v)
 		return ret;
 	}
 	vk_cpu_reset(v);
+	vk_cpu_intercept_msrs(v, VK_SCRATCH_GPA);
 	return 0;
 }
 

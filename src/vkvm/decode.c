@@ -260,6 +260,54 @@ int vk_find_mem(struct vkvm_vcpu *v, uint64_t la, uint64_t gpa,
 	return ret;
 }
 
+struct la_want {
+	uint64_t page, *out;
+	struct mem_want m; /* for its segment bases */
+};
+
+/* The first instruction's memory operand that touches page. */
+static int la_step(struct walk *w, void *arg)
+{
+	struct la_want *q = arg;
+	const cs_x86 *x = &w->insn->detail->x86;
+	uint64_t mask = w->bits == 64 ? ~0ull :
+			w->bits == 32 ? 0xffffffffull : 0xffffull;
+	int i;
+
+	for (i = 0; i < x->op_count; i++) {
+		const cs_x86_op *op = &x->operands[i];
+		uint64_t ea, end;
+
+		if (op->type != X86_OP_MEM)
+			continue;
+		ea = reg_value(w->v, op->mem.base, w->insn, w->csbase) +
+		     reg_value(w->v, op->mem.index, w->insn, w->csbase) *
+			     (uint64_t)op->mem.scale +
+		     (uint64_t)op->mem.disp;
+		ea = (ea & mask) + seg_base(&q->m, op->mem.segment,
+					    op->mem.base, w->bits);
+		end = ea + (op->size ? op->size : 1) - 1;
+		if ((ea & ~(VK_PAGE - 1)) == q->page) {
+			*q->out = ea;
+			return 0;
+		}
+		if ((end & ~(VK_PAGE - 1)) == q->page) {
+			*q->out = q->page; /* it crosses into page */
+			return 0;
+		}
+	}
+	return -EINVAL; /* only the first instruction */
+}
+
+int vk_insn_mem_la(struct vkvm_vcpu *v, uint64_t la, uint64_t page,
+		   uint64_t *out)
+{
+	struct la_want q = { .page = page, .out = out };
+
+	vk_get_sregs(v, &q.m.s);
+	return walk_block(v, la, la_step, &q);
+}
+
 struct hlt_want {
 	uint64_t end; /* linear address just past the block */
 	bool hlt;

@@ -39,6 +39,7 @@ static int read_pte(struct vkvm_vcpu *v, uint64_t gpa, uint64_t *pte,
 		return -EFAULT;
 	if (pae) {
 		memcpy(pte, p, 8);
+		*pte &= ~v->vm->pa_ignore; /* vkvm_set_pa_ignore() */
 	} else {
 		memcpy(&x, p, 4);
 		*pte = x;
@@ -50,7 +51,7 @@ static int read_pte(struct vkvm_vcpu *v, uint64_t gpa, uint64_t *pte,
 static int translate(struct vkvm_vcpu *v, const struct kvm_sregs *s,
 		     uint64_t la, uint64_t *gpa)
 {
-	uint64_t pte, table = s->cr3 & PTE_ADDR;
+	uint64_t pte, table = s->cr3 & ~v->vm->pa_ignore & PTE_ADDR;
 	bool pae = s->cr4 & (1ull << 5);
 	int level, shift;
 

@@ -244,6 +244,17 @@ static long sys_ioctl(unsigned long req, void *arg)
 	return -EINVAL; /* kvm_arch_dev_ioctl() */
 }
 
+/* The VM a VM descriptor of this address space refers to, or NULL. */
+struct vkvm_vm *vk_vm_of(int fd)
+{
+	struct vk_file f = table_get(fd);
+	struct vkvm_vm *vm = f.obj;
+
+	if (f.kind != VKVM_VM || !vm || vm->owner != vk_self())
+		return NULL;
+	return vm;
+}
+
 long vkvm_ioctl(int fd, unsigned long req, void *arg)
 {
 	struct vk_file f = table_get(fd);

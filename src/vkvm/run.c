@@ -33,6 +33,7 @@
 #endif
 #endif
 #ifdef VK_ASAN
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
 
@@ -293,6 +294,9 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *arg)
 {
 	struct vkvm_vcpu *v = arg;
 
+	/* RDMSR/WRMSR, stopped by the engine's SVM-guest checks (msr.c) */
+	if (v->why != VK_INTR && vk_msr_intercept(v, intno))
+		return;
 	/*
 	 * vkvm delivers every exception itself and resets the engine's
 	 * nesting after each, so a #DF the engine raises is its own: a
@@ -345,6 +349,7 @@ static void engine_run(struct vkvm_vcpu *v)
 	uc_err err;
 
 	v->why = VK_RUNNING;
+	v->pf_pending = false;
 	v->blk_count = 0;
 	v->blk_size = 0;
 	uc_reg_read(v->uc, UC_X86_REG_RIP, &start);
@@ -353,6 +358,8 @@ static void engine_run(struct vkvm_vcpu *v)
 			   step || v->stalled ? 1 : 0);
 	v->stalled = false;
 	if (v->why != VK_RUNNING)
+		return;
+	if (err && vk_tlb_fault(v))
 		return;
 	if (err) {
 		internal_error(v, KVM_INTERNAL_ERROR_EMULATION);
@@ -435,7 +442,9 @@ int vk_run_hooks(struct vkvm_vcpu *v)
 	    uc_hook_add(v->uc, &h, UC_HOOK_INTR, hook_intr, v, 1, 0) ||
 	    uc_hook_add(v->uc, &h, UC_HOOK_INSN_INVALID, hook_invalid, v, 1,
 			0) ||
-	    vk_mem_hooks(v))
+	    vk_mem_hooks(v) ||
+	    (__atomic_load_n(&v->vm->ran, __ATOMIC_ACQUIRE) &&
+	     vk_tlb_enable(v)))
 		return -ENOMEM;
 	return co_init(v);
 }
@@ -443,6 +452,11 @@ int vk_run_hooks(struct vkvm_vcpu *v)
 void vk_run_release(struct vkvm_vcpu *v)
 {
 	vk_mem_release(v);
+#ifdef VK_ASAN
+	/* frames left on it keep their redzones: not for the next mapping */
+	if (v->stack)
+		__asan_unpoison_memory_region(v->stack, v->stack_size);
+#endif
 	if (v->stack)
 		munmap(v->stack, v->stack_size);
 	v->stack = NULL;
@@ -455,6 +469,7 @@ void vk_run_reset(struct vkvm_vcpu *v)
 	v->nmapped = 0;
 	v->gen = 0;
 	v->co_live = false;
+	v->tlb_on = false;
 	v->why = VK_RUNNING;
 }
 
@@ -620,7 +635,9 @@ long vk_run(struct vkvm_vcpu *v)
 	}
 	cpu_lock(&v->vm->cpu);
 	v->thread = pthread_self();
-	ret = running_add(v);
+	ret = vk_platform_fix(v);
+	if (!ret)
+		ret = running_add(v);
 	if (!ret) {
 		ret = run_loop(v, &caller);
 		running_del(v);

@@ -11,6 +11,7 @@
 #define SOFTSEV_VKVM_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 enum vkvm_kind { VKVM_NONE = 0, VKVM_SYS, VKVM_VM, VKVM_VCPU };
 
@@ -31,5 +32,26 @@ void vkvm_close(int fd);
 enum vkvm_kind vkvm_adopt(int fd);
 /* The vCPU index a vCPU descriptor was created with, or -1. */
 int vkvm_vcpu_id(int fd);
+
+/*
+ * What the platform under a VM adds to its CPU, for the layer above; vkvm
+ * gives these no meaning.  fd is a VM descriptor; set them before the
+ * VM's first KVM_RUN (-EBUSY after).  0 or -errno.
+ *
+ * A platform MSR is one the CPU answers itself, with no exit: RDMSR reads
+ * value in every vCPU of the VM; WRMSR is ignored if wr_ignore, else it
+ * raises #GP(0).  Setting an index again replaces it (-ENOSPC past 16).
+ */
+int vkvm_set_platform_msr(int fd, uint32_t index, uint64_t value,
+			  bool wr_ignore);
+/*
+ * Guest-physical address bits the page walk ignores: cleared from CR3 and
+ * from every paging-structure entry before the address is used, so an
+ * entry with them set maps the same page as one without.  Other bits above
+ * the emulator's 40 stay reserved (#PF).  Nonzero mask: vkvm translates
+ * every access of the VM itself (a TLB-fill hook), instead of the
+ * engine's MMU.  Bits below 12 or above 51 are -EINVAL.
+ */
+int vkvm_set_pa_ignore(int fd, uint64_t mask);
 
 #endif

@@ -44,6 +44,10 @@ struct kvm_userspace_memory_region2 {
 #define VK_MAX_MSRS 64 /* a vCPU's MSRs the emulator does not keep */
 #define VK_PHYS_BITS 40 /* what the emulator's MMU models */
 #define VK_NEVER 0x8000000000000000ull /* a non-canonical "until" */
+/* vkvm's own page in every engine: above what any guest can address */
+#define VK_SCRATCH_GPA ((1ull << 52) - 4 * VK_PAGE)
+#define VK_SCRATCH_SIZE (3 * VK_PAGE) /* a VMCB, the MSR bitmap */
+#define VK_MAX_PLAT_MSRS 16
 
 struct vkvm_slot {
 	uint32_t id; /* as_id << 16 | slot */
@@ -77,6 +81,12 @@ struct vk_pio {
 	struct vk_insn insn;
 };
 
+struct vk_plat_msr {
+	uint32_t index;
+	bool wr_ignore;
+	uint64_t data;
+};
+
 struct vkvm_vm {
 	pthread_mutex_t lock;
 	int refs; /* open VM files + open vCPU files */
@@ -92,6 +102,11 @@ struct vkvm_vm {
 	int64_t clock_offset; /* KVM_SET_CLOCK: guest ns - host ns */
 	struct vk_ioeventfd *ioeventfds;
 	struct vk_cpulock cpu;
+	/* vkvm_set_platform(): fixed before the first KVM_RUN */
+	int nplat;
+	struct vk_plat_msr plat[VK_MAX_PLAT_MSRS];
+	uint64_t pa_ignore;
+	bool ran;
 };
 
 struct vk_msr {
@@ -147,6 +162,10 @@ struct vkvm_vcpu {
 	uint8_t ins_buf[1024]; /* INS read-ahead (pio_in_emulated()) */
 	int ins_pos, ins_end, ins_size;
 	enum vk_why why;
+	/* tlb.c: translation by vkvm, and a fill that failed (#PF) */
+	bool tlb_on, pf_pending, pf_fetch;
+	uint32_t pf_err;
+	uint64_t pf_page;
 	/* state the emulator does not keep */
 	int ncpuid;
 	struct kvm_cpuid_entry2 cpuid[VK_MAX_CPUID];
@@ -176,6 +195,7 @@ struct vkvm_vcpu {
 
 /* dev.c */
 int vk_table_vcpu(struct vkvm_vcpu *v);
+struct vkvm_vm *vk_vm_of(int fd);
 pid_t vk_self(void); /* getpid(), without the system call */
 
 /*
@@ -237,6 +257,10 @@ void vk_cpu_exception(struct vkvm_vcpu *v, uint32_t *err, bool *soft,
 void vk_cpu_clear_exception(struct vkvm_vcpu *v);
 
 void vk_cpu_set_rip(struct vkvm_vcpu *v, uint64_t rip);
+void vk_cpu_intercept_msrs(struct vkvm_vcpu *v, uint64_t vmcb);
+void vk_cpu_vmexit_info(struct vkvm_vcpu *v, uint64_t *info1, uint64_t *rip);
+void vk_cpu_resume_at(struct vkvm_vcpu *v, uint64_t rip);
+void vk_cpu_set_cr2(struct vkvm_vcpu *v, uint64_t cr2);
 /* Which address mode CS gives: 16, 32 or 64 bits; and its base. */
 int vk_cpu_code_bits(struct vkvm_vcpu *v, uint64_t *csbase);
 
@@ -247,6 +271,9 @@ int vk_find_mem(struct vkvm_vcpu *v, uint64_t la, uint64_t gpa,
 		uint64_t *rip, uint64_t *start, unsigned int *size);
 int vk_linear_to_gpa(struct vkvm_vcpu *v, uint64_t la, uint64_t *gpa);
 void vk_decode_free(struct vkvm_vcpu *v);
+/* The linear address in page that the instruction at la accesses. */
+int vk_insn_mem_la(struct vkvm_vcpu *v, uint64_t la, uint64_t page,
+		   uint64_t *out);
 /* Whether the block [la, la + size) ends with a HLT just before rip. */
 bool vk_block_ends_in_hlt(struct vkvm_vcpu *v, uint64_t la, uint32_t size,
 			  uint64_t rip);
@@ -276,6 +303,15 @@ void vk_exit_and_wait(struct vkvm_vcpu *v);
 unsigned int vk_sync_mem_rip(struct vkvm_vcpu *v, uint64_t gpa);
 int vk_run_hooks(struct vkvm_vcpu *v);
 void vk_run_release(struct vkvm_vcpu *v);
+
+/* msr.c: guest RDMSR/WRMSR */
+int vk_msr_engine(uc_engine *uc);
+bool vk_msr_intercept(struct vkvm_vcpu *v, uint32_t intno);
+
+/* tlb.c */
+int vk_tlb_enable(struct vkvm_vcpu *v);
+bool vk_tlb_fault(struct vkvm_vcpu *v);
+int vk_platform_fix(struct vkvm_vcpu *v);
 
 /* switch.S */
 void vk_switch(void **save_sp, void *new_sp);

@@ -10,7 +10,7 @@ check() {
 	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
 }
 
-echo "1..9"
+echo "1..10"
 "$softsev" demo >"$t/out" 2>"$t/err"
 check $? "softsev demo exits 0"
 ok=0
@@ -22,6 +22,12 @@ grep -q "^7 vmm@B .*matches.*ticked 3 -> 4" "$t/out"
 check $? "the guest resumed on platform B with its memory intact"
 grep -q "^6 vmm@A .*EINVAL.*Q7" "$t/out"
 check $? "step 6 shows KVM_RUN EINVAL on a KVM_SEV_INIT2 destination (Q7)"
+if grep -q "^4 vmm@A .*emulated KVM" "$t/out"; then
+	grep -q "^4 vmm@A .*SEV_STATUS 0x1 (SEV), and its C-bit (bit [0-9]*) maps the same page" "$t/out"
+else
+	grep -q "^4 vmm@A .*a plain KVM guest there" "$t/out"
+fi
+check $? "the guest checked SEV_STATUS and its C-bit itself (emulated KVM; a plain guest on the host's)"
 
 "$softsev" demo --legacy-init >"$t/legacy" 2>&1
 check $? "softsev demo --legacy-init exits 0"

@@ -77,6 +77,28 @@
 /* smp.S: each vCPU adds this to the counter, then reports its %ebx. */
 #define SMP_ITERS	100000
 
+/*
+ * sev.S: an SEV guest's view.  It maps SEV_PRIV_VA to SEV_PRIV_GPA with the
+ * C-bit (private) and SEV_SHARED_VA to SEV_SHARED_GPA without (shared)
+ * through its own page table at SEV_PT_GPA (PD entry 3 of the test's
+ * tables), and leaves its report in the shared page at these offsets.
+ */
+#define SEV_PT_GPA	0x30000
+#define SEV_PRIV_GPA	0x31000
+#define SEV_SHARED_GPA	0x32000
+#define SEV_PRIV_VA	0x600000
+#define SEV_SHARED_VA	0x601000
+#define SEV_PRIV_VALUE	0x9e1c0de5 /* written through the private map */
+#define SEV_SHARED_VALUE 0x5ea7ed00 /* written through the shared map */
+#define SEV_REP_CPUID_EAX 4	/* CPUID 0x8000001F EAX, EBX */
+#define SEV_REP_CPUID_EBX 8
+#define SEV_REP_STATUS	12	/* SEV_STATUS, low and high dword */
+#define SEV_REP_PRIV	20	/* the private dword read back */
+#define SEV_REP_DONE	24	/* SEV_DONE once all of it is there */
+#define SEV_DONE	0xd0e5e5e5
+#define SEV_STAGE_SHARED 0x21	/* on PORT_OUT: the shared write done */
+#define SEV_STAGE_DONE	0x22	/* the private write and the report */
+
 /* x86 bits the guests use. */
 #define CR0_PE		0x1
 #define CR0_ET		0x10

@@ -10,6 +10,11 @@
 #define DATA_GPA	0x4000	/* four pages of launch data */
 #define SECRET_GPA	0x8000	/* LAUNCH_SECRET lands here */
 #define SHARED_GPA	0x9000	/* the helper's output */
+#define SEV_PD_GPA	0xa000	/* the guest's SEV check: its PAE tables, */
+#define SEV_PT_GPA	0xb000	/* outside the image and the migrated pages */
+#define SEV_PDPT_GPA	0xc000
+#define SEV_PRIV_VA	0x400000 /* SECRET_GPA with the C-bit */
+#define SEV_SHARED_VA	0x401000 /* and without */
 #define STACK_TOP	0xf000
 #define IMAGE_LEN	0x8000	/* launched (and measured): 0 .. DATA end */
 #define WALK_START	DATA_GPA
@@ -18,5 +23,6 @@
 #define PORT_RESULT	0x10
 #define PORT_TICK	0x11
 #define PORT_HELPER_DONE 0x12
+#define PORT_SEV	0x13	/* SEV_STATUS, CPUID 0x8000001F EBX, C-bit ok */
 
 #endif

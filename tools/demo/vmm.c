@@ -141,6 +141,37 @@ static int open_devices(struct vmm *v)
 	return v->kvm < 0 || v->sev < 0 || v->mem == MAP_FAILED ? -1 : 0;
 }
 
+/* The host's KVM is a character device; softsev's emulated one is not. */
+static bool emulated(int kvm)
+{
+	struct stat st;
+
+	return fstat(kvm, &st) || !S_ISCHR(st.st_mode);
+}
+
+/*
+ * The host's CPUID as the VM's, as a VMM passes it on, where the guest can
+ * be an SEV guest: on softsev's emulated KVM.  On the host's KVM the
+ * guest is a plain KVM guest, so it gets no CPUID table (and no SEV leaf
+ * that would send it to an SEV_STATUS MSR that KVM does not have).
+ */
+static int set_cpuid(struct vmm *v, struct vm *vm)
+{
+	struct kvm_cpuid2 *c;
+	int ret;
+
+	if (!emulated(v->kvm))
+		return 0;
+	c = calloc(1, sizeof(*c) + 256 * sizeof(c->entries[0]));
+	if (!c)
+		return -1;
+	c->nent = 256;
+	ret = ioctl(v->kvm, KVM_GET_SUPPORTED_CPUID, c) ||
+	      ioctl(vm->vcpu, KVM_SET_CPUID2, c) ? -1 : 0;
+	free(c);
+	return ret;
+}
+
 /*
  * A VM on v->mem (slot 0) with one vCPU.  from >= 0: first take that VM's
  * context with cap (COPY makes a mirror, MOVE migrates), as a VMM must
@@ -172,7 +203,7 @@ static int make_vm(struct vmm *v, struct vm *vm, unsigned long type,
 		return -1;
 	vm->vcpu = ioctl(vm->fd, KVM_CREATE_VCPU, 0);
 	sz = ioctl(v->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (vm->vcpu < 0 || sz < 0)
+	if (vm->vcpu < 0 || sz < 0 || set_cpuid(v, vm))
 		return -1;
 	vm->run = mmap(NULL, (size_t)sz, PROT_READ | PROT_WRITE, MAP_SHARED,
 		       vm->vcpu, 0);
@@ -367,30 +398,45 @@ static void run_guest(struct vmm *v, struct vm *vm, int step, uint32_t *res,
 		fail(v, step, "KVM_RUN");
 }
 
-/* The host's KVM is a character device; softsev's emulated one is not. */
 static const char *which_kvm(int kvm)
 {
-	struct stat st;
+	return emulated(kvm) ? "softsev's emulated KVM" : "the host's KVM";
+}
 
-	return !fstat(kvm, &st) && S_ISCHR(st.st_mode) ?
-		       "the host's KVM" :
-		       "softsev's emulated KVM";
+/* What the guest's own SEV check (guest.S, sev_check) found. */
+static void sev_seen(struct vmm *v, char *out, size_t len)
+{
+	uint32_t status, ebx, same;
+
+	if (run_to(&v->vm, PORT_SEV, &status) ||
+	    run_to(&v->vm, PORT_SEV, &ebx) || run_to(&v->vm, PORT_SEV, &same))
+		fail(v, 4, "KVM_RUN");
+	if (status == UINT32_MAX)
+		snprintf(out, len, "; it is a plain KVM guest there (no SEV "
+			 "in its CPUID)");
+	else
+		snprintf(out, len, "; it checked itself: SEV_STATUS 0x%x "
+			 "(%s), and its C-bit (bit %u) %s", status,
+			 status & 2 ? "SEV-ES" : status & 1 ? "SEV" : "off",
+			 ebx & 63, same ? "maps the same page, private" :
+					  "did not map the same page");
 }
 
 static void guest_runs(struct vmm *v)
 {
 	uint32_t res, tick;
-	char what[256], text[64];
+	char what[400], text[64], sev[160];
 
 	demo_begin(&v->o);
+	sev_seen(v, sev, sizeof(sev));
 	for (int i = 0; i < 3; i++)
 		run_guest(v, &v->vm, 4, &res, &tick);
 	snprintf(text, sizeof(text), "%08x\n", res);
 	if (save(v, "guest_result.txt", text, strlen(text)))
 		fail(v, 4, "writing guest_result.txt");
 	snprintf(what, sizeof(what), "the guest ran on %s: it hashed its "
-		 "secret to %08x (port 0x%x) and ticked %u times",
-		 which_kvm(v->kvm), res, PORT_RESULT, tick);
+		 "secret to %08x (port 0x%x) and ticked %u times%s",
+		 which_kvm(v->kvm), res, PORT_RESULT, tick, sev);
 	demo_step(&v->o, 4, true, what,
 		  "only a guest launched as measured holds the secret; the "
 		  "host saw the answer, never the secret itself");
