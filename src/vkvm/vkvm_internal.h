@@ -41,7 +41,7 @@ struct kvm_userspace_memory_region2 {
 #define VK_MAX_VCPUS 1024 /* KVM_MAX_VCPUS on x86 in 6.12 */
 #define VK_MAX_VCPU_ID 4096 /* KVM_MAX_VCPU_IDS (x86: 4 * KVM_MAX_VCPUS) */
 #define VK_MAX_CPUID 256 /* KVM_MAX_CPUID_ENTRIES */
-#define VK_MAX_MSRS 64 /* a vCPU's MSRs the emulator does not keep */
+#define VK_MAX_MSRS 512 /* a vCPU's MSRs the emulator does not keep */
 #define VK_PHYS_BITS 40 /* what the emulator's MMU models */
 #define VK_NEVER 0x8000000000000000ull /* a non-canonical "until" */
 
@@ -89,8 +89,13 @@ struct vkvm_vm {
 	bool tss_set, ident_set, irqchip, created_vcpu;
 	uint64_t tss_addr, ident_addr;
 	uint32_t tsc_khz;
+	uint32_t max_vcpu_ids; /* KVM_CAP_MAX_VCPU_ID; 0 until set or used */
+	uint32_t bsp_id; /* KVM_SET_BOOT_CPU_ID */
+	uint32_t max_halt_poll_ns; /* KVM_CAP_HALT_POLL: kept, unused */
 	int64_t clock_offset; /* KVM_SET_CLOCK: guest ns - host ns */
 	struct vk_ioeventfd *ioeventfds;
+	struct kvm_coalesced_mmio_zone *zones; /* coalesced.c */
+	int nzones;
 	struct vk_cpulock cpu;
 };
 
@@ -207,6 +212,9 @@ long vk_ioeventfd(struct vkvm_vm *vm, void *arg);
 bool vk_ioeventfd_signal(struct vkvm_vm *vm, bool pio, uint64_t addr,
 			 uint32_t len, uint64_t val);
 void vk_ioeventfd_free(struct vkvm_vm *vm);
+
+/* coalesced.c */
+long vk_coalesced(struct vkvm_vm *vm, unsigned long req, void *arg);
 
 /* vcpu.c */
 long vk_vcpu_ioctl(struct vkvm_vcpu *v, unsigned long req, void *arg);
