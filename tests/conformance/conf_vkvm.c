@@ -1151,6 +1151,30 @@ static void test_mmio_quadword(void **state)
 	vm_done(&vm, &v);
 }
 
+/*
+ * The VMM sets registers while an OUT waits (the engine is replaced,
+ * V10): the OUT completes, and MMIO in a page the old engine had mapped
+ * still exits.
+ */
+static void test_mmio_after_state_change(void **state)
+{
+	static const uint64_t answer = 0x0102030405060708ull;
+	struct kvm_regs r;
+	struct vm vm;
+	struct vcpu v;
+
+	(void)state;
+	lm_guest(&vm, &v, mmio64_start, mmio64_end);
+	memcpy(mmio_exit(&v, MMIO_GPA, 8, false), &answer, 8);
+	expect_out(&v, PORT_VALUE, 4, (uint32_t)answer);
+	get_regs(&v, &r);
+	assert_ok(ioctl(v.fd, KVM_SET_REGS, &r));
+	expect_out(&v, PORT_VALUE, 4, (uint32_t)(answer >> 32));
+	mmio_exit(&v, MMIO_GPA + 8, 8, true);
+	expect_hlt(&v, GPA(mmio64, mmio64_end));
+	vm_done(&vm, &v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1175,6 +1199,7 @@ int main(void)
 		cmocka_unit_test(test_two_vcpus),
 		cmocka_unit_test(test_ioeventfd),
 		cmocka_unit_test(test_mmio_quadword),
+		cmocka_unit_test(test_mmio_after_state_change),
 	};
 
 	return cmocka_run_group_tests_name("conf_vkvm", tests, setup,
