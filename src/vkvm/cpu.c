@@ -32,6 +32,8 @@
 #define ENV_ERROR_CODE 5352
 #define ENV_DR 5368
 #define ENV_OLD_EXCEPTION 5464
+#define ENV_VM_VMCB 5472 /* then tsc_offset */
+#define ENV_INTERCEPT 5488
 
 /* QEMU's hflags and descriptor-cache bits */
 #define HF_CPL_MASK 3u
@@ -44,6 +46,8 @@
 #define HF_CS64 (1u << 15)
 #define HF_OSFXSR (1u << 22)
 #define HF_SMAP (1u << 23)
+#define HF_GUEST (1u << 21) /* kept by update_hflags() (HF_KEEP) */
+#define SVM_INTERCEPT_MSR (1ull << (0x7c - 0x60)) /* SVM_EXIT_MSR */
 #define HF_KEEP ((1u << 3) | (1u << 16) | (1u << 18) | (0x3fu << 19))
 #define DESC_TYPE_SHIFT 8
 #define DESC_S (1u << 12)
@@ -126,7 +130,7 @@ static int calibrate(struct vkvm_vcpu *v)
 	for (i = 0; i < 64 && i + 8 <= n; i++)
 		if (rd64(b + i) == magic)
 			break;
-	if (i == 64 || n < i + ENV_OLD_EXCEPTION + 4)
+	if (i == 64 || n < i + ENV_INTERCEPT + 8)
 		return -ENOSYS;
 	if (rd64(b + i + ENV_EIP) != rip ||
 	    rd64(b + i + ENV_GDT + 8) != gdt.base ||
@@ -428,6 +432,20 @@ void vk_set_debugregs(struct vkvm_vcpu *v, const struct kvm_debugregs *d)
 }
 
 /* MSRs the engine keeps itself. */
+/*
+ * The emulator's own SVM intercept of RDMSR and WRMSR (the only way to
+ * stop at them): guest mode, the MSR intercept alone, and a VMCB at vmcb
+ * whose permission map msr.c fills.  Nothing else is intercepted.
+ */
+void vk_cpu_trap_msrs(struct vkvm_vcpu *v, uint64_t vmcb)
+{
+	save(v);
+	wr32(env(v) + ENV_HFLAGS, rd32(env(v) + ENV_HFLAGS) | HF_GUEST);
+	wr64(env(v) + ENV_VM_VMCB, vmcb);
+	wr64(env(v) + ENV_INTERCEPT, SVM_INTERCEPT_MSR);
+	restore(v);
+}
+
 static bool engine_msr(uint32_t index)
 {
 	switch (index) {
@@ -441,6 +459,14 @@ static bool engine_msr(uint32_t index)
 		return true;
 	}
 	return false;
+}
+
+/* An MSR whose value vkvm keeps, not the engine: the guest's go to vkvm. */
+bool vk_msr_in_vkvm(uint32_t index)
+{
+	if (index == 0xc0000080 || engine_msr(index))
+		return false;
+	return index == 0x1b || vk_msr_known(index);
 }
 
 int vk_get_msr(struct vkvm_vcpu *v, uint32_t index, uint64_t *data)
@@ -642,6 +668,10 @@ static int engine_open(uc_engine **uc)
 		return -ENOMEM;
 	/* each engine would reserve 1 GiB of code buffer otherwise */
 	uc_ctl(*uc, UC_CTL_WRITE(UC_CTL_TCG_BUFFER_SIZE, 1), 32u << 20);
+	if (vk_msr_map(*uc)) {
+		uc_close(*uc);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -680,6 +710,7 @@ int vk_cpu_init(struct vkvm_vcpu *v)
 		return ret;
 	}
 	vk_cpu_reset(v);
+	vk_cpu_trap_msrs(v, VK_MSR_VMCB);
 	return 0;
 }
 

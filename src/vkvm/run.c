@@ -289,6 +289,9 @@ static int hook_cpuid(uc_engine *uc, void *arg)
  * land after the engine has gone back to the faulting instruction and
  * raised the same fault again (as a nested one): the first one counts.
  */
+/* In SVM guest mode (msr.c) the engine's own triple fault is an exit. */
+#define VK_EXIT_SHUTDOWN (0x100 + 0x7f)
+
 static void hook_intr(uc_engine *uc, uint32_t intno, void *arg)
 {
 	struct vkvm_vcpu *v = arg;
@@ -299,7 +302,7 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *arg)
 	 * first fault it swallowed (a stop was pending) and met again.
 	 * Forget the nesting and let the instruction fault again.
 	 */
-	if (intno == 8 && v->why != VK_INTR) {
+	if ((intno == 8 || intno == VK_EXIT_SHUTDOWN) && v->why != VK_INTR) {
 		v->why = VK_REDO;
 		uc_emu_stop(uc);
 		return;
@@ -518,6 +521,21 @@ static void shutdown_exit(struct vkvm_vcpu *v)
 /* An exception the engine raised: through the guest's IDT. */
 static void exception(struct vkvm_vcpu *v)
 {
+	int ret;
+
+	if (v->intno == VK_EXIT_MSR) {
+		ret = vk_msr_exit(v);
+		if (!ret)
+			return;
+		if (ret != -EPERM) {
+			internal_error(v, KVM_INTERNAL_ERROR_EMULATION);
+			return;
+		}
+		/* kvm_emulate_{rd,wr}msr(): an MSR KVM does not have */
+		v->intno = 13;
+		v->exc_err = 0;
+		v->exc_soft = false;
+	}
 	if (vk_deliver(v, v->intno, !v->exc_soft, v->exc_err, v->exc_soft,
 		       v->exc_next))
 		shutdown_exit(v);

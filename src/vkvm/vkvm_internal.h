@@ -244,6 +244,19 @@ void vk_cpu_set_rip(struct vkvm_vcpu *v, uint64_t rip);
 /* Which address mode CS gives: 16, 32 or 64 bits; and its base. */
 int vk_cpu_code_bits(struct vkvm_vcpu *v, uint64_t *csbase);
 
+void vk_cpu_trap_msrs(struct vkvm_vcpu *v, uint64_t vmcb);
+bool vk_msr_in_vkvm(uint32_t index);
+
+/*
+ * msr.c: the guest's RDMSR/WRMSR of the MSRs vkvm keeps.  Three pages at
+ * the top of the modelled physical space hold the VMCB and the MSR
+ * permission map the engine's intercept reads.
+ */
+#define VK_MSR_VMCB ((1ull << VK_PHYS_BITS) - 3 * VK_PAGE)
+#define VK_EXIT_MSR (0x100 + 0x7c) /* EXCP_VMEXIT + SVM_EXIT_MSR */
+int vk_msr_map(uc_engine *uc);
+int vk_msr_exit(struct vkvm_vcpu *v);
+
 /* decode.c: the n-th port-I/O instruction of the block at linear la */
 int vk_find_io(struct vkvm_vcpu *v, uint64_t la, int n, struct vk_insn *out);
 /* the first instruction of the block whose memory operand is at gpa */

@@ -40,6 +40,7 @@ extern const uint8_t ioev_hlt_end[];
 GUEST(loop);
 GUEST(smp);
 GUEST(slot);
+GUEST(msr);
 extern const uint8_t modes_hlt_end[], io64_inl_end[], io64_hlt_end[];
 extern const uint8_t idt_ud[], idt_gp0[], idt_gpsel[], idt_int3_end[];
 extern const uint8_t idt_int80_end[], idt_hlt_end[];
@@ -1175,6 +1176,32 @@ static void test_mmio_after_state_change(void **state)
 	vm_done(&vm, &v);
 }
 
+/*
+ * kvm_emulate_rdmsr()/wrmsr(): the guest's RDMSR and WRMSR of MSRs KVM
+ * keeps see what KVM_SET_MSRS wrote, and KVM_GET_MSRS sees the guest's
+ * write.  The APIC base has the BSP flag on the boot vCPU.
+ */
+static void test_guest_msrs(void **state)
+{
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e[1];
+	} m = { .h.nmsrs = 1, .e[0] = { .index = 0x250,
+					 .data = 0x0606060606060606ull } };
+	struct vm vm;
+	struct vcpu v;
+
+	(void)state;
+	lm_guest(&vm, &v, msr_start, msr_end);
+	assert_int_equal(ioctl(v.fd, KVM_SET_MSRS, &m), 1);
+	expect_out(&v, PORT_VALUE, 4, 0xfee00900);
+	expect_out(&v, PORT_VALUE, 4, 0x06060606);
+	expect_hlt(&v, GPA(msr, msr_end));
+	assert_int_equal(ioctl(v.fd, KVM_GET_MSRS, &m), 1);
+	assert_int_equal(m.e[0].data, MSR_VALUE);
+	vm_done(&vm, &v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1200,6 +1227,7 @@ int main(void)
 		cmocka_unit_test(test_ioeventfd),
 		cmocka_unit_test(test_mmio_quadword),
 		cmocka_unit_test(test_mmio_after_state_change),
+		cmocka_unit_test(test_guest_msrs),
 	};
 
 	return cmocka_run_group_tests_name("conf_vkvm", tests, setup,
