@@ -446,6 +446,8 @@ void vk_cpu_trap_msrs(struct vkvm_vcpu *v, uint64_t vmcb)
 	restore(v);
 }
 
+#define MSR_MTRRCAP 0xfe
+
 static bool engine_msr(uint32_t index)
 {
 	switch (index) {
@@ -483,6 +485,10 @@ int vk_get_msr(struct vkvm_vcpu *v, uint32_t index, uint64_t *data)
 		*data = v->apic_base;
 		return 0;
 	}
+	if (index == MSR_MTRRCAP) { /* kvm_mtrr_get_msr(): WC, FIX, 8 */
+		*data = 0x508;
+		return 0;
+	}
 	if (engine_msr(index)) {
 		uc_reg_read(v->uc, UC_X86_REG_MSR, &m);
 		*data = m.value;
@@ -515,6 +521,8 @@ int vk_set_msr(struct vkvm_vcpu *v, uint32_t index, uint64_t data)
 		v->apic_base = data;
 		return 0;
 	}
+	if (index == MSR_MTRRCAP) /* read-only: kvm_set_msr_common() fails */
+		return -EPERM;
 	if (engine_msr(index)) {
 		uc_reg_write(v->uc, UC_X86_REG_MSR, &m);
 		return 0;

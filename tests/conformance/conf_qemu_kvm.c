@@ -224,6 +224,12 @@ static void test_many_msrs(void **state)
 	assert_int_equal(m.e[0].data, ~0ull);
 	assert_int_equal(m.e[4 * NBANKS].data, 6);
 	assert_int_equal(m.e[n - 1].data, 0xc06);
+	/* kvm_mtrr_get_msr(): MTRRcap is WC | FIX | 8 ranges, read-only */
+	m.h.nmsrs = 1;
+	m.e[0].index = 0xfe;
+	assert_int_equal(ioctl(vcpu, KVM_GET_MSRS, &m), 1);
+	assert_int_equal(m.e[0].data, 0x508);
+	assert_int_equal(ioctl(vcpu, KVM_SET_MSRS, &m), 0);
 	close(vcpu);
 	close(vm);
 }
