@@ -107,17 +107,24 @@ check $? "the secret is in guest memory at the gpa"
 q cont >/dev/null && grep -q 'KVM_SEV_LAUNCH_FINISH -> 0' "$t/trace" &&
 	[ "$(q query-sev --get state)" = running ]
 check $? "cont: LAUNCH_FINISH, query-sev says running"
-i=0
-while [ $i -lt 60 ]; do
-	hmp "info registers" >"$t/regs"
-	grep -q 'CS =.*CS64' "$t/regs" && break
-	sleep 0.5
-	i=$((i + 1))
-done
-grep -q 'CS =.*CS64' "$t/regs"
+# How far the firmware gets (README, "How far cont gets"): 64-bit mode
+# in SEC/PEI, then DXE, whose page tables turn on EFER.NXE.
+reached() {
+	i=0
+	while [ $i -lt 180 ]; do
+		hmp "info registers" >"$t/regs"
+		grep -q "$1" "$t/regs" && return 0
+		sleep 0.5
+		i=$((i + 1))
+	done
+	return 1
+}
+reached 'CS =.*CS64'
 check $? "OVMF leaves the reset vector and reaches 64-bit mode"
-[ "$(q query-status --get status)" = running ]
-check $? "QEMU still running"
+reached 'EFER=0000000000000d00'
+check $? "OVMF reaches its DXE phase (EFER.NXE set by the DXE IPL)"
+echo "# QEMU's status now: $(q query-status --get status)"
+grep -E '^(RIP|CR0)=' "$t/regs" | sed 's/^/# /'
 
 q quit >/dev/null
 wait $qpid
