@@ -61,8 +61,8 @@ static int host_kvm_usable(void)
 
 	if (fd < 0)
 		return 0;
-	if (fstat(fd, &st) || !S_ISCHR(st.st_mode) ||
-	    major(st.st_rdev) != 10 || minor(st.st_rdev) != 232) {
+	if (fstat(fd, &st) || !S_ISCHR(st.st_mode) || major(st.st_rdev) != 10 ||
+	    minor(st.st_rdev) != 232) {
 		close(fd);
 		return 0;
 	}
@@ -131,8 +131,10 @@ int cmd_qemu_args(int argc, char **argv)
 	}
 	if (kvm && strcmp(kvm, "auto") && strcmp(kvm, "host") &&
 	    strcmp(kvm, "emulated")) {
-		fprintf(stderr, "softsev qemu-args: --kvm takes auto, host or "
-				"emulated, not '%s'\n", kvm);
+		fprintf(stderr,
+			"softsev qemu-args: --kvm takes auto, host or "
+			"emulated, not '%s'\n",
+			kvm);
 		return 2;
 	}
 	ebx = host_leaf_ebx();
@@ -140,8 +142,8 @@ int cmd_qemu_args(int argc, char **argv)
 	reduced = (ebx >> 6) & 0x3f;
 	printf("-accel kvm -machine confidential-guest-support=%s%s "
 	       "-object sev-guest,id=%s,policy=%s,cbitpos=%u,reduced-phys-bits=%u",
-	       id, emulated(kvm) ? ",kernel-irqchip=off" : "", id, policy,
-	       cbit, reduced ? reduced : 1);
+	       id, emulated(kvm) ? ",kernel-irqchip=off" : "", id, policy, cbit,
+	       reduced ? reduced : 1);
 	if (dh)
 		printf(",dh-cert-file=%s,session-file=%s", dh, session);
 	printf("\n");

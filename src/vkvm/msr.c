@@ -29,7 +29,9 @@ static pthread_once_t built = PTHREAD_ONCE_INIT;
 static const struct {
 	uint32_t base, bit0;
 } ranges[] = {
-	{ 0x00000000, 0 }, { 0xc0000000, 8192 }, { 0xc0010000, 16384 },
+	{ 0x00000000, 0 },
+	{ 0xc0000000, 8192 },
+	{ 0xc0010000, 16384 },
 };
 
 static void build(void)
@@ -53,7 +55,9 @@ int vk_msr_map(uc_engine *uc)
 	pthread_once(&built, build);
 	/* MSRs outside the three ranges always stop (the map's default) */
 	return uc_mem_map_ptr(uc, VK_MSR_VMCB, sizeof(scratch), UC_PROT_READ,
-			      scratch) ? -ENOMEM : 0;
+			      scratch)
+		       ? -ENOMEM
+		       : 0;
 }
 
 /*

@@ -148,7 +148,8 @@ static void test_xsave2(void **state)
 static int zone(int vm, unsigned long req, uint64_t addr, uint32_t size,
 		uint32_t pio)
 {
-	struct kvm_coalesced_mmio_zone z = { .addr = addr, .size = size,
+	struct kvm_coalesced_mmio_zone z = { .addr = addr,
+					     .size = size,
 					     .pio = pio };
 
 	return ioctl(vm, req, &z);
@@ -159,8 +160,9 @@ static void test_coalesced_zones(void **state)
 {
 	int vm = vm_new(kvm, 0), i;
 
-	assert_int_equal(ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO),
-			 KVM_COALESCED_MMIO_PAGE_OFFSET);
+	assert_int_equal(
+		ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO),
+		KVM_COALESCED_MMIO_PAGE_OFFSET);
 	assert_errno(zone(vm, KVM_REGISTER_COALESCED_MMIO, 0xd0000000, PAGE, 2),
 		     EINVAL);
 	assert_errno(zone(vm, KVM_UNREGISTER_COALESCED_MMIO, 0, PAGE, 2),
@@ -190,9 +192,9 @@ static void test_coalesced_zones(void **state)
 #define NBANKS 10
 static void test_many_msrs(void **state)
 {
-	static const uint32_t mtrr[] = { 0x250, 0x258, 0x259, 0x268, 0x269,
-					 0x26a, 0x26b, 0x26c, 0x26d, 0x26e,
-					 0x26f, 0x2ff };
+	static const uint32_t mtrr[] = { 0x250, 0x258, 0x259, 0x268,
+					 0x269, 0x26a, 0x26b, 0x26c,
+					 0x26d, 0x26e, 0x26f, 0x2ff };
 	struct {
 		struct kvm_msrs h;
 		struct kvm_msr_entry e[128];
@@ -214,7 +216,8 @@ static void test_many_msrs(void **state)
 	}
 	for (i = 0; i < sizeof(mtrr) / sizeof(mtrr[0]); i++) {
 		m.e[n].index = mtrr[i];
-		m.e[n++].data = mtrr[i] == 0x2ff ? 0xc06 : 0x0606060606060606ull;
+		m.e[n++].data =
+			mtrr[i] == 0x2ff ? 0xc06 : 0x0606060606060606ull;
 	}
 	m.h.nmsrs = n;
 	assert_int_equal(ioctl(vcpu, KVM_SET_MSRS, &m), n);
