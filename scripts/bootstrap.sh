@@ -5,12 +5,13 @@ set -euo pipefail
 
 packages=(gcc make meson ninja-build pkg-config libssl-dev libcmocka-dev
 	  libjson-c-dev clang libclang-rt-14-dev libunicorn-dev libcapstone-dev
-	  gcovr)
+	  gcovr qemu-system-x86 ovmf)
 # The sanitizer runs use gcc's runtimes; the fuzz targets need clang and
 # its libFuzzer runtime (libclang-rt-14-dev); make coverage needs gcovr.
 # The emulated KVM (vkvm) needs Unicorn >= 2.1: Debian 12 has 2.0.1, which cannot run paged
 # guests, so libunicorn-dev comes from Debian 13 (trixie), pinned so that
 # nothing else is taken from there (it depends only on libc6 >= 2.34).
+# Debian's QEMU and OVMF are what tests/conformance/qemu_launch.sh runs.
 
 unicorn_ok() {
 	pkg-config --atleast-version=2.1 unicorn 2>/dev/null

@@ -11,6 +11,7 @@ int cmd_trace(int argc, char **argv);
 int cmd_certs(int argc, char **argv);
 int cmd_owner(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_qemu_args(int argc, char **argv);
 /* -h or --help among the arguments: print usage to stdout, exit 0. */
 bool cli_wants_help(int argc, char **argv);
 /* The first of cands (relative to this binary's directory) that exists. */

@@ -30,6 +30,7 @@ static void usage(FILE *f)
 		"       softsev certs export|verify ...   (softsev certs for help)\n"
 		"       softsev owner session|measure|verify|secret ...\n"
 		"       softsev demo [--json] [--legacy-init] [--keep DIR]\n"
+		"       softsev qemu-args [--policy P] ...  (QEMU's -object sev-guest)\n"
 		"\n"
 		"Runs CMD so that it sees an AMD SEV/SEV-ES host: /dev/sev, KVM's\n"
 		"SEV ioctls, the SEV VM types, mirror VMs and intra-host migration,\n"
@@ -356,6 +357,8 @@ int main(int argc, char **argv)
 		return cmd_owner(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "demo"))
 		return cmd_demo(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "qemu-args"))
+		return cmd_qemu_args(argc - 1, argv + 1);
 	fprintf(stderr, "softsev: unknown command '%s'; try softsev --help\n",
 		argv[1]);
 	return 2;

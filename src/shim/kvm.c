@@ -222,6 +222,13 @@ static void emu_platform(int fd, const struct fdi *vm)
 		return;
 	vkvm_set_platform_msr(fd, 0xc0010131, f->es_active ? 3 : 1, false);
 	vkvm_set_pa_ignore(fd, 1ull << h->cbit);
+	/*
+	 * The C-bit position the guest reads in CPUID 0x8000001F is where
+	 * this platform decodes it, as on an EPYC: a VMM on a host without
+	 * SEV may have to say otherwise (QEMU checks cbitpos against the
+	 * host CPU, which reads 0 there; fidelity V25).
+	 */
+	vkvm_set_platform_cpuid_ebx(fd, 0x8000001f, 0x3f, h->cbit);
 }
 
 struct vmsa_job {

@@ -766,6 +766,12 @@ int ioctl(int fd, unsigned long req, ...)
 	va_end(ap);
 	if (!real_ioctl)
 		RESOLVE(ioctl);
+	/*
+	 * The system call takes an unsigned int: a request passed as a
+	 * negative int (QEMU's kvm_ioctl() has "int type") arrives here
+	 * sign-extended, and the kernel sees its low 32 bits only.
+	 */
+	req = (unsigned int)req;
 	/* The fast path: one table lookup for every untracked fd. */
 	e = fdt_get(fd);
 	if (!e)

@@ -431,6 +431,8 @@ void vk_set_debugregs(struct vkvm_vcpu *v, const struct kvm_debugregs *d)
 	uc_context_restore(v->uc, v->ctx);
 }
 
+#define MSR_MTRRCAP 0xfe
+
 /* MSRs the engine keeps itself. */
 static bool engine_msr(uint32_t index)
 {
@@ -459,6 +461,10 @@ int vk_get_msr(struct vkvm_vcpu *v, uint32_t index, uint64_t *data)
 	}
 	if (index == 0x1b) {
 		*data = v->apic_base;
+		return 0;
+	}
+	if (index == MSR_MTRRCAP) { /* kvm_mtrr_get_msr(): WC, FIX, 8 */
+		*data = 0x508;
 		return 0;
 	}
 	if (engine_msr(index)) {
@@ -493,6 +499,8 @@ int vk_set_msr(struct vkvm_vcpu *v, uint32_t index, uint64_t data)
 		v->apic_base = data;
 		return 0;
 	}
+	if (index == MSR_MTRRCAP) /* read-only: kvm_set_msr_common() fails */
+		return -EPERM;
 	if (engine_msr(index)) {
 		uc_reg_write(v->uc, UC_X86_REG_MSR, &m);
 		return 0;
@@ -623,11 +631,12 @@ void vk_cpu_init_event(struct vkvm_vcpu *v)
 /* kvm_vcpu_reset() + init_vmcb(): the state of a new vCPU. */
 void vk_cpu_reset(struct vkvm_vcpu *v)
 {
+	bool bsp = (uint32_t)v->id == v->vm->bsp_id; /* kvm_vcpu_is_reset_bsp() */
 	struct kvm_fpu f;
 
-	/* CD | NW | ET; kvm_lapic_reset(): enabled, BSP flag on vCPU 0 */
+	/* CD | NW | ET; kvm_lapic_reset(): enabled, BSP flag on the BSP */
 	reset_regs(v, 0x60000010,
-		   0xfee00000ull | 1u << 11 | (v->id == 0 ? 1u << 8 : 0));
+		   0xfee00000ull | 1u << 11 | (bsp ? 1u << 8 : 0));
 	memset(&f, 0, sizeof(f));
 	f.fcw = 0x37f;
 	f.mxcsr = 0x1f80;
@@ -635,7 +644,7 @@ void vk_cpu_reset(struct vkvm_vcpu *v)
 	vk_set_msr(v, 0x277, 0x0007040600070406ull);
 	v->xcr0 = 1;
 	/* kvm_arch_vcpu_create(): APs wait for SIPI only with an APIC */
-	v->mp_state = !v->vm->irqchip || v->id == 0 ?
+	v->mp_state = !v->vm->irqchip || bsp ?
 			      KVM_MP_STATE_RUNNABLE :
 			      KVM_MP_STATE_UNINITIALIZED;
 }

@@ -225,6 +225,7 @@ void vk_mem_release(struct vkvm_vcpu *v)
 	free(v->mmio);
 	v->mmio = NULL;
 	v->nmmio = 0;
+	v->maxmmio = 0;
 	free(v->mapped);
 	v->mapped = NULL;
 }

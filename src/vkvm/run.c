@@ -266,6 +266,10 @@ static int hook_cpuid(uc_engine *uc, void *arg)
 		out[1] = e->ebx;
 		out[2] = e->ecx;
 		out[3] = e->edx;
+		/* what the platform fixes (vkvm_set_platform_cpuid_ebx()) */
+		if (v->vm->plat_cpuid_mask && e->function == v->vm->plat_cpuid_fn)
+			out[1] = (out[1] & ~(uint64_t)v->vm->plat_cpuid_mask) |
+				 v->vm->plat_cpuid_ebx;
 		break;
 	}
 	/* kvm_update_cpuid_runtime(): OSXSAVE and APIC follow the state */
@@ -290,6 +294,9 @@ static int hook_cpuid(uc_engine *uc, void *arg)
  * land after the engine has gone back to the faulting instruction and
  * raised the same fault again (as a nested one): the first one counts.
  */
+/* In SVM guest mode (msr.c) the engine's own triple fault is an exit. */
+#define VK_EXIT_SHUTDOWN (0x100 + 0x7f)
+
 static void hook_intr(uc_engine *uc, uint32_t intno, void *arg)
 {
 	struct vkvm_vcpu *v = arg;
@@ -303,7 +310,7 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *arg)
 	 * first fault it swallowed (a stop was pending) and met again.
 	 * Forget the nesting and let the instruction fault again.
 	 */
-	if (intno == 8 && v->why != VK_INTR) {
+	if ((intno == 8 || intno == VK_EXIT_SHUTDOWN) && v->why != VK_INTR) {
 		v->why = VK_REDO;
 		uc_emu_stop(uc);
 		return;

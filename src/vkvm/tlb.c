@@ -352,6 +352,26 @@ int vkvm_set_pa_ignore(int fd, uint64_t mask)
 	return ret;
 }
 
+int vkvm_set_platform_cpuid_ebx(int fd, uint32_t function, uint32_t mask,
+				uint32_t ebx)
+{
+	struct vkvm_vm *vm = vk_vm_of(fd);
+	int ret = 0;
+
+	if (!vm)
+		return -EBADF;
+	pthread_mutex_lock(&vm->lock);
+	if (__atomic_load_n(&vm->ran, __ATOMIC_ACQUIRE)) {
+		ret = -EBUSY;
+	} else {
+		vm->plat_cpuid_fn = function;
+		vm->plat_cpuid_mask = mask;
+		vm->plat_cpuid_ebx = ebx & mask;
+	}
+	pthread_mutex_unlock(&vm->lock);
+	return ret;
+}
+
 /* The platform is fixed at a VM's first KVM_RUN; each engine follows it. */
 int vk_platform_fix(struct vkvm_vcpu *v)
 {

@@ -432,6 +432,8 @@ long vk_vcpu_ioctl(struct vkvm_vcpu *v, unsigned long req, void *arg)
 	case KVM_GET_CPUID2:
 		return get_cpuid2(v, arg);
 	case KVM_GET_XSAVE:
+	/* KVM_GET_XSAVE2 copies guest_fpu.uabi_size bytes: 4096 here */
+	case KVM_GET_XSAVE2:
 		return xsave_get(v, arg);
 	case KVM_SET_XSAVE:
 		return xsave_set(v, arg);

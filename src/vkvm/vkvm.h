@@ -53,5 +53,13 @@ int vkvm_set_platform_msr(int fd, uint32_t index, uint64_t value,
  * engine's MMU.  Bits below 12 or above 51 are -EINVAL.
  */
 int vkvm_set_pa_ignore(int fd, uint64_t mask);
+/*
+ * CPUID bits the platform fixes whatever KVM_SET_CPUID2 says: when the
+ * VMM's table has leaf function, the guest reads EBX with the bits in mask
+ * taken from ebx (KVM_GET_CPUID2 still returns the table as set).  One leaf
+ * per VM; -EBUSY after the first KVM_RUN.
+ */
+int vkvm_set_platform_cpuid_ebx(int fd, uint32_t function, uint32_t mask,
+				uint32_t ebx);
 
 #endif

@@ -41,7 +41,7 @@ struct kvm_userspace_memory_region2 {
 #define VK_MAX_VCPUS 1024 /* KVM_MAX_VCPUS on x86 in 6.12 */
 #define VK_MAX_VCPU_ID 4096 /* KVM_MAX_VCPU_IDS (x86: 4 * KVM_MAX_VCPUS) */
 #define VK_MAX_CPUID 256 /* KVM_MAX_CPUID_ENTRIES */
-#define VK_MAX_MSRS 64 /* a vCPU's MSRs the emulator does not keep */
+#define VK_MAX_MSRS 512 /* a vCPU's MSRs the emulator does not keep */
 #define VK_PHYS_BITS 40 /* what the emulator's MMU models */
 #define VK_NEVER 0x8000000000000000ull /* a non-canonical "until" */
 /* vkvm's own page in every engine: above what any guest can address */
@@ -99,12 +99,19 @@ struct vkvm_vm {
 	bool tss_set, ident_set, irqchip, created_vcpu;
 	uint64_t tss_addr, ident_addr;
 	uint32_t tsc_khz;
+	uint32_t max_vcpu_ids; /* KVM_CAP_MAX_VCPU_ID; 0 until set or used */
+	uint32_t bsp_id; /* KVM_SET_BOOT_CPU_ID */
+	uint32_t max_halt_poll_ns; /* KVM_CAP_HALT_POLL: kept, unused */
 	int64_t clock_offset; /* KVM_SET_CLOCK: guest ns - host ns */
 	struct vk_ioeventfd *ioeventfds;
+	struct kvm_coalesced_mmio_zone *zones; /* coalesced.c */
+	int nzones;
 	struct vk_cpulock cpu;
 	/* vkvm_set_platform(): fixed before the first KVM_RUN */
 	int nplat;
 	struct vk_plat_msr plat[VK_MAX_PLAT_MSRS];
+	uint32_t plat_cpuid_fn; /* a leaf whose EBX bits the platform fixes */
+	uint32_t plat_cpuid_mask, plat_cpuid_ebx;
 	uint64_t pa_ignore;
 	bool ran;
 };
@@ -232,6 +239,9 @@ bool vk_ioeventfd_signal(struct vkvm_vm *vm, bool pio, uint64_t addr,
 			 uint32_t len, uint64_t val);
 void vk_ioeventfd_free(struct vkvm_vm *vm);
 
+/* coalesced.c */
+long vk_coalesced(struct vkvm_vm *vm, unsigned long req, void *arg);
+
 /* vcpu.c */
 long vk_vcpu_ioctl(struct vkvm_vcpu *v, unsigned long req, void *arg);
 struct vkvm_vcpu *vk_vcpu_new(struct vkvm_vm *vm, int id, int *err);
@@ -263,6 +273,7 @@ void vk_cpu_resume_at(struct vkvm_vcpu *v, uint64_t rip);
 void vk_cpu_set_cr2(struct vkvm_vcpu *v, uint64_t cr2);
 /* Which address mode CS gives: 16, 32 or 64 bits; and its base. */
 int vk_cpu_code_bits(struct vkvm_vcpu *v, uint64_t *csbase);
+
 
 /* decode.c: the n-th port-I/O instruction of the block at linear la */
 int vk_find_io(struct vkvm_vcpu *v, uint64_t la, int n, struct vk_insn *out);

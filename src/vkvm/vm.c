@@ -59,6 +59,7 @@ void vk_vm_put(struct vkvm_vm *vm)
 	for (i = 0; i < vm->nvcpus; i++)
 		vk_vcpu_free(vm->vcpus[i]);
 	vk_ioeventfd_free(vm);
+	free(vm->zones);
 	pthread_mutex_destroy(&vm->lock);
 	pthread_mutex_destroy(&vm->cpu.m);
 	pthread_cond_destroy(&vm->cpu.c);
@@ -224,6 +225,13 @@ static long create_vcpu(struct vkvm_vm *vm, unsigned long id)
 		pthread_mutex_unlock(&vm->lock);
 		return -EINVAL;
 	}
+	/* kvm_arch_vcpu_precreate(): the limit is fixed from here on */
+	if (!vm->max_vcpu_ids)
+		vm->max_vcpu_ids = VK_MAX_VCPU_ID;
+	if (id >= vm->max_vcpu_ids) {
+		pthread_mutex_unlock(&vm->lock);
+		return -EINVAL;
+	}
 	for (i = 0; i < vm->nvcpus; i++)
 		if (vm->vcpus[i]->id == (int)id) {
 			pthread_mutex_unlock(&vm->lock);
@@ -310,16 +318,68 @@ static long create_irqchip(struct vkvm_vm *vm)
 	return ret;
 }
 
+/* kvm_vm_ioctl_enable_cap(), KVM_CAP_MAX_VCPU_ID */
+static long max_vcpu_id(struct vkvm_vm *vm, uint64_t n)
+{
+	long ret = -EINVAL;
+
+	if (n > VK_MAX_VCPU_ID)
+		return -EINVAL;
+	pthread_mutex_lock(&vm->lock);
+	if (vm->bsp_id > n) {
+		;
+	} else if (vm->max_vcpu_ids == n) {
+		ret = 0;
+	} else if (!vm->max_vcpu_ids) {
+		vm->max_vcpu_ids = (uint32_t)n;
+		ret = 0;
+	}
+	pthread_mutex_unlock(&vm->lock);
+	return ret;
+}
+
+/*
+ * kvm_vm_ioctl_enable_cap_generic() then kvm_vm_ioctl_enable_cap(): the
+ * capabilities vk_check_extension() reports that can be enabled on a VM.
+ * Every other one is EINVAL, as for a cap the kernel does not know.
+ */
 static long enable_cap(struct vkvm_vm *vm, void *arg)
 {
 	struct kvm_enable_cap c;
 
-	(void)vm;
 	if (vk_copy_in(&c, arg, sizeof(c)))
 		return -EFAULT;
-	if (c.flags) /* kvm_vm_ioctl_enable_cap() */
+	switch (c.cap) {
+	case KVM_CAP_HALT_POLL:
+		if (c.flags || c.args[0] != (uint32_t)c.args[0])
+			return -EINVAL;
+		vm->max_halt_poll_ns = (uint32_t)c.args[0];
+		return 0;
+	}
+	if (c.flags)
 		return -EINVAL;
+	switch (c.cap) {
+	case KVM_CAP_MAX_VCPU_ID:
+		return max_vcpu_id(vm, c.args[0]);
+	}
 	return -EINVAL;
+}
+
+/* kvm_arch_vm_ioctl(), KVM_SET_BOOT_CPU_ID */
+static long boot_cpu_id(struct vkvm_vm *vm, unsigned long id)
+{
+	long ret = 0;
+
+	pthread_mutex_lock(&vm->lock);
+	if (vm->created_vcpu)
+		ret = -EBUSY;
+	else if (id > VK_MAX_VCPU_ID ||
+		 (vm->max_vcpu_ids && id > vm->max_vcpu_ids))
+		ret = -EINVAL;
+	else
+		vm->bsp_id = (uint32_t)id;
+	pthread_mutex_unlock(&vm->lock);
+	return ret;
 }
 
 static long gsi_routing(void *arg)
@@ -391,6 +451,9 @@ long vk_vm_ioctl(struct vkvm_vm *vm, int fd, unsigned long req, void *arg)
 		return gsi_routing(arg);
 	case KVM_IOEVENTFD:
 		return vk_ioeventfd(vm, arg);
+	case KVM_REGISTER_COALESCED_MMIO:
+	case KVM_UNREGISTER_COALESCED_MMIO:
+		return vk_coalesced(vm, req, arg);
 	case KVM_IRQFD:
 		return irqfd(vm, arg);
 	case KVM_GET_CLOCK:
@@ -400,7 +463,7 @@ long vk_vm_ioctl(struct vkvm_vm *vm, int fd, unsigned long req, void *arg)
 	case KVM_GET_TSC_KHZ:
 		return vm->tsc_khz;
 	case KVM_SET_BOOT_CPU_ID:
-		return vm->created_vcpu ? -EBUSY : 0;
+		return boot_cpu_id(vm, (unsigned long)arg);
 	case KVM_SET_NR_MMU_PAGES:
 		return 0;
 	}

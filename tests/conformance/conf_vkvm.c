@@ -40,6 +40,7 @@ extern const uint8_t ioev_hlt_end[];
 GUEST(loop);
 GUEST(smp);
 GUEST(slot);
+GUEST(msr);
 extern const uint8_t modes_hlt_end[], io64_inl_end[], io64_hlt_end[];
 extern const uint8_t idt_ud[], idt_gp0[], idt_gpsel[], idt_int3_end[];
 extern const uint8_t idt_int80_end[], idt_hlt_end[];
@@ -1291,6 +1292,56 @@ static void test_vcpu_rows(void **state)
 	vm_destroy(&vm);
 }
 
+/*
+ * The VMM sets registers while an OUT waits (the engine is replaced,
+ * V10): the OUT completes, and MMIO in a page the old engine had mapped
+ * still exits.
+ */
+static void test_mmio_after_state_change(void **state)
+{
+	static const uint64_t answer = 0x0102030405060708ull;
+	struct kvm_regs r;
+	struct vm vm;
+	struct vcpu v;
+
+	(void)state;
+	lm_guest(&vm, &v, mmio64_start, mmio64_end);
+	memcpy(mmio_exit(&v, MMIO_GPA, 8, false), &answer, 8);
+	expect_out(&v, PORT_VALUE, 4, (uint32_t)answer);
+	get_regs(&v, &r);
+	assert_ok(ioctl(v.fd, KVM_SET_REGS, &r));
+	expect_out(&v, PORT_VALUE, 4, (uint32_t)(answer >> 32));
+	mmio_exit(&v, MMIO_GPA + 8, 8, true);
+	expect_hlt(&v, GPA(mmio64, mmio64_end));
+	vm_done(&vm, &v);
+}
+
+/*
+ * kvm_emulate_rdmsr()/wrmsr(): the guest's RDMSR and WRMSR of MSRs KVM
+ * keeps see what KVM_SET_MSRS wrote, and KVM_GET_MSRS sees the guest's
+ * write.  The APIC base has the BSP flag on the boot vCPU.
+ */
+static void test_guest_msrs(void **state)
+{
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e[1];
+	} m = { .h.nmsrs = 1, .e[0] = { .index = 0x250,
+					 .data = 0x0606060606060606ull } };
+	struct vm vm;
+	struct vcpu v;
+
+	(void)state;
+	lm_guest(&vm, &v, msr_start, msr_end);
+	assert_int_equal(ioctl(v.fd, KVM_SET_MSRS, &m), 1);
+	expect_out(&v, PORT_VALUE, 4, 0xfee00900);
+	expect_out(&v, PORT_VALUE, 4, 0x06060606);
+	expect_hlt(&v, GPA(msr, msr_end));
+	assert_int_equal(ioctl(v.fd, KVM_GET_MSRS, &m), 1);
+	assert_int_equal(m.e[0].data, MSR_VALUE);
+	vm_done(&vm, &v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1318,6 +1369,8 @@ int main(void)
 		cmocka_unit_test(test_two_vcpus),
 		cmocka_unit_test(test_ioeventfd),
 		cmocka_unit_test(test_mmio_quadword),
+		cmocka_unit_test(test_mmio_after_state_change),
+		cmocka_unit_test(test_guest_msrs),
 	};
 
 	return cmocka_run_group_tests_name("conf_vkvm", tests, setup,

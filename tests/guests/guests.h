@@ -28,6 +28,7 @@
 #define MMIO_GPA	0x10000000 /* in no memslot, inside the identity map */
 #define SLOT_OLD_GPA	0x800000 /* slot.S's memslot, before the move */
 #define SLOT_NEW_GPA	0x900000 /* and after it */
+#define MSR_VALUE	0x04040404 /* msr.S writes it to MTRRfix64K_00000 */
 
 /* The test's GDT for guests it enters in long mode. */
 #define LM_SEL_CODE	0x08	/* 64-bit code, DPL 0 */

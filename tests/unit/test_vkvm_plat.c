@@ -47,6 +47,7 @@
 GUEST(vp_rdmsr);
 GUEST(vp_wrmsr);
 GUEST(vp_mem);
+GUEST(vp_cpuid);
 extern const uint8_t vp_gp_start[], vp_pf_start[], vp_exc_end[];
 
 #ifdef __SANITIZE_ADDRESS__
@@ -59,6 +60,7 @@ const char *__lsan_default_suppressions(void)
 #endif
 
 struct t {
+	bool own_cpuid; /* the test set the vCPU's CPUID itself */
 	int sys, vm, fd;
 	uint8_t *mem;
 	struct kvm_run *run;
@@ -157,7 +159,8 @@ static void enter(struct t *t, const uint8_t *start, const uint8_t *end,
 	assert_non_null(c);
 	c->nent = MAX_CPUID;
 	assert_int_equal(vkvm_ioctl(t->sys, KVM_GET_SUPPORTED_CPUID, c), 0);
-	assert_int_equal(vkvm_ioctl(t->fd, KVM_SET_CPUID2, c), 0);
+	if (!t->own_cpuid)
+		assert_int_equal(vkvm_ioctl(t->fd, KVM_SET_CPUID2, c), 0);
 	free(c);
 	memcpy(t->mem + CODE_GPA, start, (size_t)(end - start));
 	assert_int_equal(vkvm_ioctl(t->fd, KVM_GET_SREGS, &s), 0);
@@ -340,6 +343,53 @@ static void test_platform_msr(void **state)
 	t_free(&t);
 }
 
+/* The supported table plus one leaf, as a VMM that models SEV sets it. */
+static void set_cpuid_plus(struct t *t, uint32_t fn, uint32_t eax,
+			   uint32_t ebx)
+{
+	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + MAX_CPUID *
+						  sizeof(c->entries[0]));
+
+	assert_non_null(c);
+	c->nent = MAX_CPUID;
+	assert_int_equal(vkvm_ioctl(t->sys, KVM_GET_SUPPORTED_CPUID, c), 0);
+	c->entries[c->nent++] = (struct kvm_cpuid_entry2){ .function = fn,
+							  .eax = eax,
+							  .ebx = ebx };
+	assert_int_equal(vkvm_ioctl(t->fd, KVM_SET_CPUID2, c), 0);
+	memset(c, 0, sizeof(*c));
+	c->nent = MAX_CPUID;
+	assert_int_equal(vkvm_ioctl(t->fd, KVM_GET_CPUID2, c), 0);
+	/* the table reads back as set */
+	assert_int_equal(c->entries[c->nent - 1].ebx, ebx);
+	free(c);
+	t->own_cpuid = true;
+}
+
+/* vkvm_set_platform_cpuid_ebx(): the guest reads the platform's bits. */
+static void test_platform_cpuid(void **state)
+{
+	struct kvm_regs r = { .rax = 0x8000001f };
+	struct t t;
+
+	(void)state;
+	t_new(&t);
+	assert_int_equal(vkvm_set_platform_cpuid_ebx(t.fd, 0x8000001f, 0x3f,
+						     51), -EBADF);
+	assert_int_equal(vkvm_set_platform_cpuid_ebx(t.vm, 0x8000001f, 0x3f,
+						     51), 0);
+	/* a table without the leaf: nothing appears */
+	enter(&t, vp_cpuid_start, vp_cpuid_end, &r, 0);
+	assert_int_equal(out(&t, 0x10), 0);
+	/* QEMU's leaf on a host without SEV: C-bit 0, one reduced bit */
+	set_cpuid_plus(&t, 0x8000001f, 0x2, 1u << 6);
+	enter(&t, vp_cpuid_start, vp_cpuid_end, &r, 0);
+	assert_int_equal(out(&t, 0x10), 51 | 1u << 6);
+	assert_int_equal(vkvm_set_platform_cpuid_ebx(t.vm, 0x8000001f, 0x3f,
+						     47), -EBUSY);
+	t_free(&t);
+}
+
 static void mem_enter(struct t *t, uint64_t store, uint64_t load,
 		      uint32_t val, uint64_t cr0)
 {
@@ -472,6 +522,7 @@ int main(void)
 		cmocka_unit_test(test_msr_fixed),
 		cmocka_unit_test(test_msr_status_plain),
 		cmocka_unit_test(test_platform_msr),
+		cmocka_unit_test(test_platform_cpuid),
 		cmocka_unit_test(test_pa_ignore),
 		cmocka_unit_test(test_pa_ignore_32bit),
 		cmocka_unit_test(test_pa_reserved),

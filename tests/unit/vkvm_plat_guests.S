@@ -32,6 +32,17 @@ vp_wrmsr_insn:
 	hlt
 vp_wrmsr_end:
 
+/* vp_cpuid: CPUID leaf %eax (subleaf 0), EBX out. */
+	.globl	vp_cpuid_start, vp_cpuid_insn, vp_cpuid_end
+vp_cpuid_start:
+	xorl	%ecx, %ecx
+vp_cpuid_insn:
+	cpuid
+	movl	%ebx, %eax
+	outl	%eax, $0x10
+	hlt
+vp_cpuid_end:
+
 /*
  * vp_mem: store %eax at (%rbx), load the dword at (%rcx) and send it; a
  * #PF on either goes to the handler.
