@@ -109,6 +109,7 @@ static void t_new(struct t *t)
 {
 	struct kvm_userspace_memory_region r = { .memory_size = MEM_SIZE };
 
+	memset(t, 0, sizeof(*t));
 	t->sys = vkvm_open(O_RDWR | O_CLOEXEC);
 	assert_true(t->sys >= 0);
 	t->vm = (int)vkvm_ioctl(t->sys, KVM_CREATE_VM, 0);
