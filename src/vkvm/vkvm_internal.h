@@ -13,25 +13,11 @@
 #include <unicorn/unicorn.h>
 
 #include "vkvm.h"
+#include "vkvm_uapi.h"
 
 /* What Debian 12's uAPI headers (6.1) lack; values from Linux 6.12. */
 #ifndef KVM_X86_DEFAULT_VM
 #define KVM_X86_DEFAULT_VM 0
-#endif
-#ifndef KVM_SET_USER_MEMORY_REGION2
-struct kvm_userspace_memory_region2 {
-	__u32 slot;
-	__u32 flags;
-	__u64 guest_phys_addr;
-	__u64 memory_size;
-	__u64 userspace_addr;
-	__u64 guest_memfd_offset;
-	__u32 guest_memfd;
-	__u32 pad1;
-	__u64 pad2[14];
-};
-#define KVM_SET_USER_MEMORY_REGION2 \
-	_IOW(KVMIO, 0x49, struct kvm_userspace_memory_region2)
 #endif
 
 #define VK_PAGE 4096ul

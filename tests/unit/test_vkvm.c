@@ -22,6 +22,7 @@
 
 #include "testutil.h"
 #include "vkvm.h"
+#include "vkvm_uapi.h"
 
 #define PAGE 4096ul
 #define RUN_SIZE (3 * PAGE) /* kvm_run, the PIO page, coalesced MMIO */
@@ -58,22 +59,6 @@
 #define PTE_RW 0x2ull
 #define PTE_PS 0x80ull
 
-/* Linux 6.8's uAPI, which older headers lack */
-#ifndef KVM_SET_USER_MEMORY_REGION2
-struct kvm_userspace_memory_region2 {
-	__u32 slot;
-	__u32 flags;
-	__u64 guest_phys_addr;
-	__u64 memory_size;
-	__u64 userspace_addr;
-	__u64 guest_memfd_offset;
-	__u32 guest_memfd;
-	__u32 pad1;
-	__u64 pad2[14];
-};
-#define KVM_SET_USER_MEMORY_REGION2 \
-	_IOW(KVMIO, 0x49, struct kvm_userspace_memory_region2)
-#endif
 
 #define GUEST(g) extern const uint8_t g##_start[]
 GUEST(vg_out);
