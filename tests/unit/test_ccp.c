@@ -6,42 +6,8 @@
 #include <sys/ioctl.h>
 
 #include "ccp.h"
+#include "ccp_fixture.h"
 
-struct cx {
-	struct fx f;
-	struct ccp *ccp;
-};
-
-static int open_ccp(void **state, bool init_on_probe)
-{
-	struct cx *c = calloc(1, sizeof(*c));
-	struct ccp_config cfg = { .init_on_probe = init_on_probe };
-
-	fx_open(&c->f, true);
-	assert_int_equal(ccp_create(c->f.psp, &cfg, &c->ccp), 0);
-	*state = c;
-	return 0;
-}
-
-static int setup_probe(void **state)
-{
-	return open_ccp(state, true);
-}
-
-static int setup_lazy(void **state)
-{
-	return open_ccp(state, false);
-}
-
-static int teardown(void **state)
-{
-	struct cx *c = *state;
-
-	ccp_destroy(c->ccp);
-	fx_close(&c->f, true);
-	free(c);
-	return 0;
-}
 
 /* Issue one SEV_ISSUE_CMD; the error field starts as a sentinel. */
 static int issue(struct cx *c, bool writable, uint32_t cmd, void *data,

@@ -4,7 +4,7 @@
  * the driver (injected with psp_fault_*), the copy-in and copy-out faults
  * of each SEV_ISSUE_CMD handler, and the SNP stubs' parameter checks.
  * Expected values from Linux 6.12's drivers/crypto/ccp/sev-dev.c (function
- * names below) and /work/shared/spec/sev-firmware-spec.md §10.
+ * names below) and the firmware spec notes, §10 (docs/fidelity.md).
  */
 #include "psp_fixture.h"
 #include "user_mem.h"
@@ -12,42 +12,8 @@
 #include <sys/ioctl.h>
 
 #include "ccp.h"
+#include "ccp_fixture.h"
 
-struct cx {
-	struct fx f;
-	struct ccp *ccp;
-};
-
-static int open_ccp(void **state, bool init_on_probe)
-{
-	struct cx *c = calloc(1, sizeof(*c));
-	struct ccp_config cfg = { .init_on_probe = init_on_probe };
-
-	fx_open(&c->f, true);
-	assert_int_equal(ccp_create(c->f.psp, &cfg, &c->ccp), 0);
-	*state = c;
-	return 0;
-}
-
-static int setup_probe(void **state)
-{
-	return open_ccp(state, true);
-}
-
-static int setup_lazy(void **state)
-{
-	return open_ccp(state, false);
-}
-
-static int teardown(void **state)
-{
-	struct cx *c = *state;
-
-	ccp_destroy(c->ccp);
-	fx_close(&c->f, true);
-	free(c);
-	return 0;
-}
 
 static void fault(struct psp *psp, const char *spec)
 {

@@ -4,7 +4,7 @@
  * LAUNCH_START and RECEIVE_START (the parameters are read from a read-only
  * page, so the read succeeds and only the write-back faults), LAUNCH_START
  * with an owner session, and the copy-out EFAULT rows of launch.c and
- * migrate.c.  Expected errnos from /work/shared/spec/kvm-sev-semantics.md
+ * migrate.c.  Expected errnos from the team's KVM notes (docs/fidelity.md)
  * and Linux 6.12's arch/x86/kvm/svm/sev.c (function names below).
  */
 #include "kvm_fixture.h"

@@ -3,7 +3,7 @@
  * Firmware rows no other test reached (issue 13): INIT_EX, DOWNLOAD_FIRMWARE,
  * the ATTESTATION report header, SEND/RECEIVE_UPDATE_VMSA, SEND_START's
  * address and certificate-shape rows, LAUNCH_SECRET's write fault.
- * Statuses per /work/shared/spec/sev-firmware-spec.md (§ numbers below).
+ * Statuses per AMD's SEV API spec (the § numbers of docs/fidelity.md).
  * Addresses go through user_mem, so a PROT_NONE or read-only page gives
  * the firmware a real fault.
  */
