@@ -206,4 +206,23 @@ static inline void fx_owner_free(struct fx_owner *o)
 	EVP_PKEY_free(o->godh);
 }
 
+/* cmocka per-test setup and teardown: a platform of its own in *state. */
+static inline int fx_setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	fx_open(f, true);
+	*state = f;
+	return 0;
+}
+
+static inline int fx_teardown(void **state)
+{
+	struct fx *f = *state;
+
+	fx_close(f, true);
+	free(f);
+	return 0;
+}
+
 #endif

@@ -4,23 +4,6 @@
 
 #include <sys/wait.h>
 
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	fx_open(f, true);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	fx_close(f, true);
-	free(f);
-	return 0;
-}
 
 static void status(struct psp *psp, struct psp_platform_status *st)
 {
@@ -635,22 +618,22 @@ static void test_bad_config(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_state_machine, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_working_and_back, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_init_es, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pek_csr, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pdh_export_chain, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pek_pdh_gen, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_factory_reset, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pek_cert_import, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_get_id, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_identity_persists, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_corrupt_identity_reported, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_crash_mid_write, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_command, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_machine, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_working_and_back, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_init_es, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_pek_csr, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_pdh_export_chain, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_pek_pdh_gen, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_factory_reset, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_pek_cert_import, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_get_id, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_identity_persists, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_identity_reported, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_crash_mid_write, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_command, fx_setup, fx_teardown),
 		cmocka_unit_test(test_bad_config),
 		cmocka_unit_test(test_models),
-		cmocka_unit_test_setup_teardown(test_fault_injection, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fault_injection, fx_setup, fx_teardown),
 		cmocka_unit_test(test_concurrent_first_start),
 	};
 

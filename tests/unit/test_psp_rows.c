@@ -13,23 +13,6 @@
 #define SEV_ASID 100 /* first plain-SEV ASID of the default layout */
 #define ES_ASID 1
 
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	fx_open(f, true);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	fx_close(f, true);
-	free(f);
-	return 0;
-}
 
 static int um_cmd(struct psp *psp, unsigned int cmd, void *buf)
 {
@@ -675,33 +658,33 @@ static void test_more_guest_rows(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_init_ex, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_init_ex, fx_setup, fx_teardown),
 		cmocka_unit_test(test_init_es_unsupported),
-		cmocka_unit_test_setup_teardown(test_download_firmware, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_attestation_header, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_send_start_rows, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_download_firmware, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_attestation_header, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_send_start_rows, fx_setup,
+						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_launch_secret_write_fault,
-						setup, teardown),
+						fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_update_vmsa_transport,
-						setup, teardown),
+						fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_receive_vmsa_policy,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fault_parse, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_guest_rows, setup,
-						teardown),
+						fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_fault_parse, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_guest_rows, fx_setup,
+						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_launch_session_rows,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_launch_rows, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_policy_api, setup,
-						teardown),
+						fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_launch_rows, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_policy_api, fx_setup,
+						fx_teardown),
 		cmocka_unit_test(test_status_names),
-		cmocka_unit_test_setup_teardown(test_more_guest_rows, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_more_guest_rows, fx_setup,
+						fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, fx_group_setup,
