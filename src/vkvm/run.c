@@ -562,10 +562,14 @@ static int inject(struct vkvm_vcpu *v)
 	return vk_deliver(v, (unsigned int)vec, false, 0, false, 0);
 }
 
-/* shutdown_interception(): the VMCB is undefined after it, so INIT. */
+/*
+ * shutdown_interception(): the VMCB is undefined after it, so INIT --
+ * except for a protected guest, whose state cannot be reinitialised.
+ */
 static void shutdown_exit(struct vkvm_vcpu *v)
 {
-	vk_cpu_init_event(v);
+	if (!v->prot_on)
+		vk_cpu_init_event(v);
 	v->run->exit_reason = KVM_EXIT_SHUTDOWN;
 	v->why = VK_EXIT;
 }

@@ -261,6 +261,31 @@ static void test_prot_vmgexit_error(void **state)
 	t_free(&t);
 }
 
+/*
+ * A triple fault (the #VC cannot be delivered through an empty IDT) is
+ * KVM_EXIT_SHUTDOWN; the protected vCPU is not INIT as another is
+ * (shutdown_interception()): its state stays where it stopped.
+ */
+static void test_prot_shutdown(void **state)
+{
+	struct kvm_regs r = { 0 };
+	struct kvm_sregs s;
+	struct hv h = { 0 };
+	struct t t;
+
+	(void)state;
+	prot_new(&t, &h);
+	enter(&t, vp_vmmcall_start, vp_vmmcall_end, &r, 0);
+	assert_int_equal(vkvm_ioctl(t.fd, KVM_GET_SREGS, &s), 0);
+	s.idt.limit = 0;
+	assert_int_equal(vkvm_ioctl(t.fd, KVM_SET_SREGS, &s), 0);
+	assert_int_equal(vkvm_ioctl(t.fd, KVM_RUN, NULL), 0);
+	assert_int_equal(t.run->exit_reason, KVM_EXIT_SHUTDOWN);
+	assert_int_equal(vkvm_ioctl(t.fd, KVM_GET_REGS, &r), 0);
+	assert_int_equal(r.rip, INSN(vp_vmmcall));
+	t_free(&t);
+}
+
 /* In a VM that is not protected, VMGEXIT is #UD and port I/O exits. */
 static void test_unprotected(void **state)
 {
@@ -311,6 +336,7 @@ int main(void)
 		cmocka_unit_test(test_prot_vmgexit),
 		cmocka_unit_test(test_prot_vmgexit_exit),
 		cmocka_unit_test(test_prot_vmgexit_error),
+		cmocka_unit_test(test_prot_shutdown),
 		cmocka_unit_test(test_unprotected),
 		cmocka_unit_test(test_set_protected_rows),
 	};
