@@ -133,7 +133,7 @@ static int walk_block(struct vkvm_vcpu *v, uint64_t la,
 	cs_option(w.h, CS_OPT_MODE, w.bits == 64 ? CS_MODE_64 :
 				    w.bits == 32 ? CS_MODE_32 : CS_MODE_16);
 	/* a block may end near unmapped memory: read what can be read */
-	while (left && vk_read_linear(v, la, code, left))
+	while (left && vk_fetch_linear(v, la, code, left))
 		left /= 2;
 	for (i = 0; i < 512; i++) {
 		if (!left || !cs_disasm_iter(w.h, &p, &left, &at, w.insn)) {
@@ -143,7 +143,7 @@ static int walk_block(struct vkvm_vcpu *v, uint64_t la,
 			filled = at;
 			left = sizeof(code);
 			p = code;
-			while (left && vk_read_linear(v, at, code, left))
+			while (left && vk_fetch_linear(v, at, code, left))
 				left /= 2;
 			continue;
 		}

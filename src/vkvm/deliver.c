@@ -29,16 +29,22 @@ void *vk_gpa_ptr(struct vkvm_vcpu *v, uint64_t gpa, size_t n)
 	return p;
 }
 
+/*
+ * An entry, read where the CPU's walk reads it (the private copy, with a
+ * private view); *priv: whether it has the private-view bit.
+ */
 static int read_pte(struct vkvm_vcpu *v, uint64_t gpa, uint64_t *pte,
-		    bool pae)
+		    bool pae, bool *priv)
 {
-	void *p = vk_gpa_ptr(v, gpa, pae ? 8 : 4);
+	void *p = vk_mem_ptr(v, gpa, pae ? 8 : 4, true, false);
 	uint32_t x;
 
+	*priv = false;
 	if (!p)
 		return -EFAULT;
 	if (pae) {
 		memcpy(pte, p, 8);
+		*priv = v->vm->priv_bit && (*pte & v->vm->priv_bit);
 		*pte &= ~v->vm->pa_ignore; /* vkvm_set_pa_ignore() */
 	} else {
 		memcpy(&x, p, 4);
@@ -47,21 +53,26 @@ static int read_pte(struct vkvm_vcpu *v, uint64_t gpa, uint64_t *pte,
 	return 0;
 }
 
-/* Linear to guest-physical, as the page walk does (no access checks). */
-static int translate(struct vkvm_vcpu *v, const struct kvm_sregs *s,
-		     uint64_t la, uint64_t *gpa)
+/*
+ * Linear to guest-physical, as the page walk does (no access checks);
+ * *priv: whether the access is private (a private view: the leaf entry
+ * has the bit, or paging is off).
+ */
+static int translate_priv(struct vkvm_vcpu *v, const struct kvm_sregs *s,
+			  uint64_t la, uint64_t *gpa, bool *priv)
 {
 	uint64_t pte, table = s->cr3 & ~v->vm->pa_ignore & PTE_ADDR;
 	bool pae = s->cr4 & (1ull << 5);
 	int level, shift;
 
+	*priv = true;
 	if (!(s->cr0 & (1ull << 31))) {
 		*gpa = la & 0xffffffffull;
 		return 0;
 	}
 	if (!pae) { /* two levels of 32-bit entries */
 		table = s->cr3 & 0xfffff000ull;
-		if (read_pte(v, table + ((la >> 22) & 0x3ff) * 4, &pte, false) ||
+		if (read_pte(v, table + ((la >> 22) & 0x3ff) * 4, &pte, false, priv) ||
 		    !(pte & PTE_P))
 			return -EFAULT;
 		if ((pte & PTE_PS) && (s->cr4 & (1ull << 4))) {
@@ -69,7 +80,7 @@ static int translate(struct vkvm_vcpu *v, const struct kvm_sregs *s,
 			return 0;
 		}
 		if (read_pte(v, (pte & 0xfffff000ull) + ((la >> 12) & 0x3ff) * 4,
-			     &pte, false) ||
+			     &pte, false, priv) ||
 		    !(pte & PTE_P))
 			return -EFAULT;
 		*gpa = (pte & 0xfffff000ull) | (la & 0xfff);
@@ -81,10 +92,10 @@ static int translate(struct vkvm_vcpu *v, const struct kvm_sregs *s,
 	for (; level >= 1; level--) {
 		shift = 12 + 9 * (level - 1);
 		if (level == 3 && !(s->efer & (1ull << 10))) {
-			if (read_pte(v, table + ((la >> 30) & 3) * 8, &pte, true))
+			if (read_pte(v, table + ((la >> 30) & 3) * 8, &pte, true, priv))
 				return -EFAULT;
 		} else if (read_pte(v, table + ((la >> shift) & 0x1ff) * 8,
-				    &pte, true)) {
+				    &pte, true, priv)) {
 			return -EFAULT;
 		}
 		if (!(pte & PTE_P))
@@ -101,6 +112,14 @@ static int translate(struct vkvm_vcpu *v, const struct kvm_sregs *s,
 	return 0;
 }
 
+static int translate(struct vkvm_vcpu *v, const struct kvm_sregs *s,
+		     uint64_t la, uint64_t *gpa)
+{
+	bool priv;
+
+	return translate_priv(v, s, la, gpa, &priv);
+}
+
 int vk_linear_to_gpa(struct vkvm_vcpu *v, uint64_t la, uint64_t *gpa)
 {
 	struct kvm_sregs s;
@@ -109,8 +128,9 @@ int vk_linear_to_gpa(struct vkvm_vcpu *v, uint64_t la, uint64_t *gpa)
 	return translate(v, &s, la, gpa);
 }
 
+/* fetch: an instruction fetch's read, private with a private view */
 static int access_linear(struct vkvm_vcpu *v, uint64_t la, void *buf,
-			 size_t n, bool write)
+			 size_t n, bool write, bool fetch)
 {
 	struct kvm_sregs s;
 	uint8_t *b = buf;
@@ -119,13 +139,14 @@ static int access_linear(struct vkvm_vcpu *v, uint64_t la, void *buf,
 	while (n) {
 		size_t chunk = VK_PAGE - (la & (VK_PAGE - 1));
 		uint64_t gpa;
+		bool priv;
 		void *p;
 
 		if (chunk > n)
 			chunk = n;
-		if (translate(v, &s, la, &gpa))
+		if (translate_priv(v, &s, la, &gpa, &priv))
 			return -EFAULT;
-		p = vk_gpa_ptr(v, gpa, chunk);
+		p = vk_mem_ptr(v, gpa, chunk, priv || fetch, write);
 		if (!p)
 			return -EFAULT;
 		if (write)
@@ -144,13 +165,18 @@ static int access_linear(struct vkvm_vcpu *v, uint64_t la, void *buf,
 
 int vk_read_linear(struct vkvm_vcpu *v, uint64_t la, void *buf, size_t n)
 {
-	return access_linear(v, la, buf, n, false);
+	return access_linear(v, la, buf, n, false, false);
+}
+
+int vk_fetch_linear(struct vkvm_vcpu *v, uint64_t la, void *buf, size_t n)
+{
+	return access_linear(v, la, buf, n, false, true);
 }
 
 int vk_write_linear(struct vkvm_vcpu *v, uint64_t la, const void *buf,
 		    size_t n)
 {
-	return access_linear(v, la, (void *)buf, n, true);
+	return access_linear(v, la, (void *)buf, n, true, false);
 }
 
 static bool has_error_code(unsigned int vec)

@@ -255,6 +255,20 @@ struct vkvm_vm *vk_vm_of(int fd)
 	return vm;
 }
 
+struct vkvm_vm *vk_vm_of_any(int fd)
+{
+	struct vk_file f = table_get(fd);
+	struct vkvm_vm *vm = f.obj;
+
+	if (f.kind == VKVM_VCPU && f.obj)
+		vm = ((struct vkvm_vcpu *)f.obj)->vm;
+	else if (f.kind != VKVM_VM)
+		return NULL;
+	if (!vm || vm->owner != vk_self())
+		return NULL;
+	return vm;
+}
+
 long vkvm_ioctl(int fd, unsigned long req, void *arg)
 {
 	struct vk_file f = table_get(fd);

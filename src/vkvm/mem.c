@@ -48,7 +48,7 @@ int vk_sync_memory(struct vkvm_vcpu *v)
 		return 0;
 	pthread_mutex_lock(&vm->lock);
 	unmap_all(v);
-	p = realloc(v->mapped, (size_t)(2 * vm->nslots + 2) * sizeof(uint64_t));
+	p = realloc(v->mapped, (size_t)(4 * vm->nslots + 2) * sizeof(uint64_t));
 	if (!p) {
 		ret = -ENOMEM;
 		goto out;
@@ -77,6 +77,19 @@ int vk_sync_memory(struct vkvm_vcpu *v)
 		}
 		v->mapped[v->nmapped++] = s->gpa;
 		v->mapped[v->nmapped++] = s->size;
+		/* its private copy (private.c), where the fill hook sends it */
+		if (s->priv) {
+			if (uc_mem_map_ptr(v->uc, VK_PRIV_BASE + s->gpa, s->size,
+					   (s->flags & KVM_MEM_READONLY) ?
+						   UC_PROT_READ | UC_PROT_EXEC :
+						   UC_PROT_ALL,
+					   s->priv->mem)) {
+				ret = -ENOMEM;
+				break;
+			}
+			v->mapped[v->nmapped++] = VK_PRIV_BASE + s->gpa;
+			v->mapped[v->nmapped++] = s->size;
+		}
 	}
 	/* code in the old layout is stale */
 	uc_ctl_flush_tb(v->uc);

@@ -117,7 +117,7 @@ bool vk_prot_invalid(struct vkvm_vcpu *v)
 		return false;
 	uc_reg_read(v->uc, UC_X86_REG_RIP, &rip);
 	vk_cpu_code_bits(v, &csbase);
-	if (vk_read_linear(v, csbase + rip, b, sizeof(b)))
+	if (vk_fetch_linear(v, csbase + rip, b, sizeof(b)))
 		return false;
 	if (!memcmp(b, op, 4)) {
 		vk_cpu_resume_at(v, rip + 4);
@@ -162,7 +162,7 @@ static void hook_io_site(uc_engine *uc, uint64_t la, uint32_t size,
 	uint8_t b[15];
 
 	if (!v->prot_on || v->why != VK_RUNNING || size > sizeof(b) ||
-	    vk_read_linear(v, la, b, size) || !is_port_insn(b, size))
+	    vk_fetch_linear(v, la, b, size) || !is_port_insn(b, size))
 		return;
 	vk_cpu_code_bits(v, &csbase);
 	reflect(v, la - csbase, SVM_EXIT_IOIO);

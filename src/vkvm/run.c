@@ -162,6 +162,16 @@ static void cpu_unlock(struct vk_cpulock *l)
 	pthread_mutex_unlock(&l->m);
 }
 
+void vk_cpu_lock(struct vkvm_vm *vm)
+{
+	cpu_lock(&vm->cpu);
+}
+
+void vk_cpu_unlock(struct vkvm_vm *vm)
+{
+	cpu_unlock(&vm->cpu);
+}
+
 static bool cpu_contended(struct vk_cpulock *l)
 {
 	return __atomic_load_n(&l->waiters, __ATOMIC_RELAXED) > 0;
@@ -596,6 +606,7 @@ static long run_loop(struct vkvm_vcpu *v, const sigset_t *caller)
 			if (err)
 				return err;
 		}
+		vk_priv_enter(v);
 		vk_complete_pio(v);
 		if (v->cui) {
 			long r = vk_prot_complete(v);

@@ -54,6 +54,7 @@ struct walk {
 	/* results */
 	uint64_t pa;
 	void *leaf; /* the entry that mapped the page */
+	uint64_t leaf_gpa, leaf_pte; /* where it is, and what it held */
 	bool leaf32;
 	bool can_w, can_u, nx;
 };
@@ -91,11 +92,15 @@ static uint64_t rsvd64(const struct walk *w, int level, bool large, bool lm)
 	return m;
 }
 
-/* One entry: the A bit as the CPU sets it on the way down. */
+/*
+ * One entry: the A bit as the CPU sets it on the way down.  With a
+ * private view the tables are read in the private copy, as the CPU's
+ * table walks are private.
+ */
 static int step(struct vkvm_vcpu *v, uint64_t gpa, size_t n, void **p,
 		uint64_t *val)
 {
-	void *q = vk_gpa_ptr(v, gpa, n);
+	void *q = vk_mem_ptr(v, gpa, n, true, false);
 
 	if (!q)
 		return -EFAULT;
@@ -110,13 +115,19 @@ static int step(struct vkvm_vcpu *v, uint64_t gpa, size_t n, void **p,
 	return 0;
 }
 
-static void set_bits(void *p, bool is32, uint64_t bits)
+/* gpa: where the entry is; a private copy's page is dirty if it changed */
+static void set_bits(struct vkvm_vcpu *v, void *p, uint64_t gpa, bool is32,
+		     uint64_t bits)
 {
+	uint64_t old;
+
 	if (is32)
-		__atomic_fetch_or((uint32_t *)p, (uint32_t)bits,
-				  __ATOMIC_RELAXED);
+		old = __atomic_fetch_or((uint32_t *)p, (uint32_t)bits,
+					__ATOMIC_RELAXED);
 	else
-		__atomic_fetch_or((uint64_t *)p, bits, __ATOMIC_RELAXED);
+		old = __atomic_fetch_or((uint64_t *)p, bits, __ATOMIC_RELAXED);
+	if ((old & bits) != bits && v->vm->priv_bit)
+		vk_priv_mark(v, gpa);
 }
 
 static uint64_t get_entry(const void *p, bool is32)
@@ -133,7 +144,7 @@ static unsigned int walk64(struct vkvm_vcpu *v, struct walk *w, uint64_t la)
 	uint64_t table = lm ? w->cr3 & ~w->ignore & PTE_ADDR :
 			      w->cr3 & 0xffffffe0ull;
 	int level = lm ? 4 : 3, shift;
-	uint64_t pte, idx;
+	uint64_t pte, idx, at = 0;
 	void *p;
 
 	w->can_w = w->can_u = true;
@@ -145,7 +156,8 @@ static unsigned int walk64(struct vkvm_vcpu *v, struct walk *w, uint64_t la)
 		idx = (!lm && level == 3) ? (la >> 30) & 3 :
 					    (la >> shift) & 0x1ff;
 		/* tables outside memory read as all ones */
-		if (step(v, table + idx * 8, 8, &p, &pte))
+		at = table + idx * 8;
+		if (step(v, at, 8, &p, &pte))
 			return PF_P | PF_RSVD;
 		if (!(pte & PTE_P))
 			return 0x100;
@@ -156,7 +168,7 @@ static unsigned int walk64(struct vkvm_vcpu *v, struct walk *w, uint64_t la)
 			w->can_w &= !!(pte & PTE_W);
 			w->can_u &= !!(pte & PTE_U);
 			w->nx |= (w->efer & EFER_NXE) && (pte & PTE_NX);
-			set_bits(p, false, PTE_A);
+			set_bits(v, p, at, false, PTE_A);
 		}
 		table = pte & ~w->ignore & PTE_ADDR;
 		if (large || level == 1)
@@ -164,6 +176,8 @@ static unsigned int walk64(struct vkvm_vcpu *v, struct walk *w, uint64_t la)
 	}
 	w->pa = (table & ~((1ull << shift) - 1)) | (la & ((1ull << shift) - 1));
 	w->leaf = p;
+	w->leaf_gpa = at;
+	w->leaf_pte = pte;
 	w->leaf32 = false;
 	return 0;
 }
@@ -171,34 +185,36 @@ static unsigned int walk64(struct vkvm_vcpu *v, struct walk *w, uint64_t la)
 /* 32-bit paging: two levels of 4-byte entries, 4 MiB pages with PSE. */
 static unsigned int walk32(struct vkvm_vcpu *v, struct walk *w, uint64_t la)
 {
-	uint64_t pde, pte;
+	uint64_t pde, pte, at = (w->cr3 & 0xfffff000ull) + ((la >> 22) & 0x3ff) * 4;
 	void *p;
 
-	if (step(v, (w->cr3 & 0xfffff000ull) + ((la >> 22) & 0x3ff) * 4, 4,
-		 &p, &pde))
+	if (step(v, at, 4, &p, &pde))
 		return PF_P | PF_RSVD;
 	if (!(pde & PTE_P))
 		return 0x100;
 	w->can_w = pde & PTE_W;
 	w->can_u = pde & PTE_U;
 	w->nx = false;
-	set_bits(p, true, PTE_A);
+	set_bits(v, p, at, true, PTE_A);
+	w->leaf_pte = 0; /* no room for the bit in 32-bit entries: shared */
 	if ((pde & PTE_PS) && (w->cr4 & CR4_PSE)) {
 		w->pa = (pde & 0xffc00000ull) | (la & 0x3fffff);
 		w->leaf = p;
+		w->leaf_gpa = at;
 		w->leaf32 = true;
 		return 0;
 	}
-	if (step(v, (pde & 0xfffff000ull) + ((la >> 12) & 0x3ff) * 4, 4, &p,
-		 &pte))
+	at = (pde & 0xfffff000ull) + ((la >> 12) & 0x3ff) * 4;
+	if (step(v, at, 4, &p, &pte))
 		return PF_P | PF_RSVD;
 	if (!(pte & PTE_P))
 		return 0x100;
 	w->can_w &= !!(pte & PTE_W);
 	w->can_u &= !!(pte & PTE_U);
-	set_bits(p, true, PTE_A);
+	set_bits(v, p, at, true, PTE_A);
 	w->pa = (pte & 0xfffff000ull) | (la & 0xfff);
 	w->leaf = p;
+	w->leaf_gpa = at;
 	w->leaf32 = true;
 	return 0;
 }
@@ -222,6 +238,33 @@ static bool canonical(uint64_t va)
 	return (uint64_t)((int64_t)(va << 16) >> 16) == va;
 }
 
+/*
+ * A private view (private.c): a private entry, or any fetch, goes to the
+ * private copy of the page when it is in a memslot (else it is MMIO, as
+ * without one).  A private page is writable only for a write, which marks
+ * it dirty.  A shared entry serves data only, and a fetch through it
+ * makes an execute-only entry of the private page: each kind of access
+ * comes back here when the other one held the entry.
+ */
+static void private_entry(struct vkvm_vcpu *v, uc_tlb_entry *e, bool priv,
+			  bool fetch, bool write)
+{
+	uint64_t gpa = e->paddr, pa;
+
+	if (!priv && !fetch) {
+		e->perms &= ~(uint32_t)UC_PROT_EXEC;
+		return;
+	}
+	pa = vk_priv_engine_pa(v, gpa, true, priv && write);
+	if (pa == gpa)
+		return; /* MMIO */
+	e->paddr = pa;
+	if (!priv)
+		e->perms &= UC_PROT_EXEC;
+	else if (!write)
+		e->perms &= ~(uint32_t)UC_PROT_WRITE;
+}
+
 static bool fill(uc_engine *uc, uint64_t va, uc_mem_type type,
 		 uc_tlb_entry *e, void *arg)
 {
@@ -237,6 +280,9 @@ static bool fill(uc_engine *uc, uint64_t va, uc_mem_type type,
 	if (!(w.cr0 & CR0_PG)) {
 		e->paddr = va & 0xffffffffull;
 		e->perms = UC_PROT_ALL;
+		/* with paging off every access is private */
+		if (v->vm->priv_bit)
+			private_entry(v, e, true, w.fetch, w.write);
 		return true;
 	}
 	if ((w.efer & EFER_LMA) && !canonical(va)) {
@@ -267,7 +313,7 @@ static bool fill(uc_engine *uc, uint64_t va, uc_mem_type type,
 		return false;
 	}
 	if (w.write)
-		set_bits(w.leaf, w.leaf32, PTE_D);
+		set_bits(v, w.leaf, w.leaf_gpa, w.leaf32, PTE_D);
 	e->paddr = w.pa & ~(VK_PAGE - 1);
 	e->perms = UC_PROT_READ;
 	/* writable only once dirty, so the first write comes back here */
@@ -276,6 +322,9 @@ static bool fill(uc_engine *uc, uint64_t va, uc_mem_type type,
 		e->perms |= UC_PROT_WRITE;
 	if (allowed(&w, false, true))
 		e->perms |= UC_PROT_EXEC;
+	if (v->vm->priv_bit)
+		private_entry(v, e, w.leaf_pte & v->vm->priv_bit, w.fetch,
+			      w.write);
 	return true;
 }
 

@@ -64,6 +64,56 @@ int vkvm_set_platform_cpuid_ebx(int fd, uint32_t function, uint32_t mask,
 				uint32_t ebx);
 
 /*
+ * A private view of guest memory (what an EPYC's memory engine shows a
+ * guest that encrypts its memory; vkvm gives it no meaning).  For a VM
+ * with ignored address bits (vkvm_set_pa_ignore()), bit (one of them)
+ * selects a second copy of every memslot that vkvm keeps in anonymous
+ * memory: an access through an entry with bit set -- and, as on
+ * hardware, every page-table walk and instruction fetch, and every access
+ * with paging off -- reads and writes the private copy; an access
+ * without it reads and writes the VMM's memory, and an access outside
+ * every memslot is MMIO as before.  vkvm's own readers follow the same
+ * rule; the VMGEXIT services read the VMM's memory.  The copy starts
+ * zeroed and unfilled; what keeps it and the VMM's memory in step is the
+ * layer above's.  Set before the VM's first KVM_RUN (-EBUSY after; -EINVAL
+ * if bit is not one ignored bit).  fd: a VM descriptor.
+ */
+int vkvm_set_private_view(int fd, uint64_t bit);
+
+/* A run of the private copy: the VMM's memory at hva, the copy at priv. */
+struct vkvm_priv_range {
+	uint64_t gpa, hva, len;
+	void *priv;
+};
+/* Called with up to 64 ranges at a time: 0 to go on, or -errno to stop. */
+typedef int (*vkvm_priv_fn)(void *opaque, const struct vkvm_priv_range *r,
+			    int n);
+/*
+ * fd: the VM's or one of its vCPUs' descriptors.  Each returns 0 (nothing
+ * to do, or fn returned 0 for all), fn's -errno, or -EBADF / -ENOENT (no
+ * private view).
+ *
+ * _fill: the copies not filled yet (every memslot at the first call, new
+ * memslots later), then marked filled if fn succeeded.
+ * _lookup: the copy under the VMM's memory [hva, hva + len), page-aligned
+ * outwards, in filled memslots only.
+ * _dirty: the pages the guest (or vkvm for it) wrote in the copy since
+ * the last call, merged into runs, and cleared -- first, so that a write
+ * while fn runs is in the next set.  A vCPU running in another thread
+ * finishes its time slice first.
+ * _written: the layer above wrote the copy (code may have changed): each
+ * vCPU drops its translations before it runs again.
+ */
+int vkvm_private_fill(int fd, vkvm_priv_fn fn, void *opaque);
+int vkvm_private_lookup(int fd, uint64_t hva, uint64_t len, vkvm_priv_fn fn,
+			void *opaque);
+int vkvm_private_dirty(int fd, vkvm_priv_fn fn, void *opaque);
+void vkvm_private_written(int fd);
+/* Whether a private view is on, and whether a call above has work. */
+bool vkvm_private_on(int fd);
+bool vkvm_private_pending(int fd);
+
+/*
  * A guest whose state the CPU keeps from the host -- what SEV-ES makes of
  * a guest on an EPYC; vkvm models the CPU's part, the layer above the
  * hypervisor's (the GHCB protocol).  Set before the VM's first KVM_RUN

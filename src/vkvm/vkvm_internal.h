@@ -33,13 +33,28 @@
 /* vkvm's own page in every engine: above what any guest can address */
 #define VK_SCRATCH_GPA ((1ull << 52) - 8 * VK_PAGE)
 #define VK_SCRATCH_SIZE (6 * VK_PAGE) /* a VMCB, the MSR and I/O maps */
+/* the private copies (vkvm_set_private_view()) in the engine: gpa + this */
+#define VK_PRIV_BASE (1ull << 48)
 #define VK_MAX_PLAT_MSRS 16
 #define VK_MAX_IO_SITES 1024 /* a protected guest's port instructions */
+
+/*
+ * A private copy (private.c), tied to the VMM memory it stands for: a
+ * memslot deleted and made again over the same memory finds it again.
+ */
+struct vk_priv {
+	struct vk_priv *next; /* vm->privs: kept until the VM goes */
+	uint64_t hva, size;
+	uint8_t *mem;
+	uint64_t *dirty; /* a bit per page, atomics */
+	bool filled, used;
+};
 
 struct vkvm_slot {
 	uint32_t id; /* as_id << 16 | slot */
 	uint32_t flags;
 	uint64_t gpa, size, hva;
+	struct vk_priv *priv; /* with a private view, address space 0 */
 };
 
 /* Time slices among a VM's vCPUs: a ticket lock, so turns are fair. */
@@ -101,6 +116,13 @@ struct vkvm_vm {
 	uint32_t plat_cpuid_mask, plat_cpuid_ebx;
 	uint64_t pa_ignore;
 	bool ran;
+	/* private.c: the private view; epochs and generations are atomics */
+	uint64_t priv_bit;
+	struct vk_priv *privs;
+	unsigned int priv_epoch; /* bumped when the dirty set is taken */
+	unsigned int priv_tbgen; /* bumped when the copy is written from out */
+	int priv_ndirty; /* pages dirty */
+	bool priv_unfilled;
 	/* vkvm_set_protected(): a guest whose state the CPU keeps */
 	bool prot;
 	unsigned int prot_vec;
@@ -173,6 +195,7 @@ struct vkvm_vcpu {
 	bool tlb_on, pf_pending, pf_fetch;
 	uint32_t pf_err;
 	uint64_t pf_page;
+	unsigned int priv_epoch, priv_tbgen; /* what this engine has seen */
 	/* state the emulator does not keep */
 	int ncpuid;
 	struct kvm_cpuid_entry2 cpuid[VK_MAX_CPUID];
@@ -211,6 +234,7 @@ struct vkvm_vcpu {
 /* dev.c */
 int vk_table_vcpu(struct vkvm_vcpu *v);
 struct vkvm_vm *vk_vm_of(int fd);
+struct vkvm_vm *vk_vm_of_any(int fd); /* a VM's or a vCPU's descriptor */
 pid_t vk_self(void); /* getpid(), without the system call */
 
 /*
@@ -309,10 +333,30 @@ int vk_deliver(struct vkvm_vcpu *v, unsigned int vec, bool has_err,
 int vk_read_linear(struct vkvm_vcpu *v, uint64_t la, void *buf, size_t n);
 int vk_write_linear(struct vkvm_vcpu *v, uint64_t la, const void *buf,
 		    size_t n);
+/* an instruction fetch's read: private with a private view */
+int vk_fetch_linear(struct vkvm_vcpu *v, uint64_t la, void *buf, size_t n);
 void *vk_gpa_ptr(struct vkvm_vcpu *v, uint64_t gpa, size_t n);
+
+/* private.c: the private view */
+struct vk_priv *vk_priv_attach(struct vkvm_vm *vm, uint64_t hva,
+			       uint64_t size);
+void vk_priv_free_all(struct vkvm_vm *vm);
+/* host address of [gpa, gpa + n) in the copy, or NULL; write: mark dirty */
+void *vk_priv_ptr(struct vkvm_vcpu *v, uint64_t gpa, size_t n, bool write);
+/* guest memory as an access sees it: the copy if priv and a view is on */
+void *vk_mem_ptr(struct vkvm_vcpu *v, uint64_t gpa, size_t n, bool priv,
+		 bool write);
+void vk_priv_mark(struct vkvm_vcpu *v, uint64_t gpa);
+/* the engine's address for gpa (a private one if priv and in a memslot) */
+uint64_t vk_priv_engine_pa(struct vkvm_vcpu *v, uint64_t gpa, bool priv,
+			   bool write);
+/* before the engine runs: drop what the dirty set or the copy outdated */
+void vk_priv_enter(struct vkvm_vcpu *v);
 
 /* run.c */
 long vk_run(struct vkvm_vcpu *v);
+void vk_cpu_lock(struct vkvm_vm *vm);
+void vk_cpu_unlock(struct vkvm_vm *vm);
 /* kvm_emulate_cpuid() on r[] = RAX RBX RCX RDX (in: RAX, RCX) */
 void vk_cpuid(struct vkvm_vcpu *v, uint64_t r[4]);
 void vk_run_reset(struct vkvm_vcpu *v);

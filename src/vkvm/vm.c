@@ -59,6 +59,7 @@ void vk_vm_put(struct vkvm_vm *vm)
 	for (i = 0; i < vm->nvcpus; i++)
 		vk_vcpu_free(vm->vcpus[i]);
 	vk_ioeventfd_free(vm);
+	vk_priv_free_all(vm);
 	free(vm->zones);
 	pthread_mutex_destroy(&vm->lock);
 	pthread_mutex_destroy(&vm->cpu.m);
@@ -143,7 +144,7 @@ static int set_region(struct vkvm_vm *vm,
 			       .gpa = m->guest_phys_addr,
 			       .size = m->memory_size,
 			       .hva = m->userspace_addr };
-	int old;
+	int old, ret;
 
 	if (id16 >= VK_MAX_SLOTS) /* kvm_vm_ioctl_set_memory_region() */
 		return -EINVAL;
@@ -167,6 +168,8 @@ static int set_region(struct vkvm_vm *vm,
 	if (!m->memory_size) {
 		if (old < 0)
 			return -EINVAL;
+		if (vm->slots[old].priv)
+			vm->slots[old].priv->used = false;
 		slot_del(vm, old);
 		vm->gen++;
 		return 0;
@@ -184,10 +187,19 @@ static int set_region(struct vkvm_vm *vm,
 	}
 	if (overlaps(vm, m->slot, n.gpa, n.size))
 		return -EEXIST;
-	if (old >= 0)
+	if (old >= 0) {
+		n.priv = vm->slots[old].priv; /* the same memory, moved */
 		slot_del(vm, old);
+	} else if (vm->priv_bit && !(n.id >> 16)) {
+		n.priv = vk_priv_attach(vm, n.hva, n.size);
+		if (!n.priv)
+			return -ENOMEM;
+	}
 	vm->gen++;
-	return slot_add(vm, &n);
+	ret = slot_add(vm, &n);
+	if (ret && n.priv)
+		n.priv->used = false;
+	return ret;
 }
 
 static long user_memory_region(struct vkvm_vm *vm, unsigned long req,

@@ -56,6 +56,16 @@ vp_mem_insn:
 	hlt
 vp_mem_end:
 
+/* vp_mem2 (test_vkvm_priv.c): store %eax at (%rbx), exit, store %edx */
+	.globl	vp_mem2_start, vp_mem2_end
+vp_mem2_start:
+	movl	%eax, (%rbx)
+	outl	%eax, $0x10
+	movl	%edx, (%rbx)
+	outl	%eax, $0x10
+	hlt
+vp_mem2_end:
+
 /* the handlers: vector, error code, RIP, CR2 (low dwords) */
 	.globl	vp_gp_start, vp_pf_start, vp_exc_end
 vp_gp_start:
