@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <libgen.h>
 #include <limits.h>
 #include <poll.h>
@@ -56,6 +57,9 @@ static void usage(FILE *f)
 		"                     the KVM CMD gets: the host's /dev/kvm, softsev's\n"
 		"                     emulated one (vkvm, on Unicorn), or the host's\n"
 		"                     when it opens (auto, the default; SOFTSEV_KVM)\n"
+		"  --strict-memory    the guest's private memory is ciphertext in CMD's\n"
+		"                     buffers, as on hardware (emulated KVM only;\n"
+		"                     implies --kvm=emulated)\n"
 		"  --state-dir DIR    platform identity (default: $SOFTSEV_STATE_DIR,\n"
 		"                     else ~/.local/state/softsev; /var/lib/softsev\n"
 		"                     for root)\n"
@@ -240,10 +244,12 @@ static int cmd_run(int argc, char **argv)
 		{ "cgroup", required_argument, 0, 'g' },
 		{ "cgroup-max", required_argument, 0, 'x' },
 		{ "kvm", required_argument, 0, 'k' },
+		{ "strict-memory", no_argument, 0, 'M' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
 	char rundir[] = "/tmp/softsev-run-XXXXXX";
+	bool strict = false;
 	char sock[PATH_MAX], sev[PATH_MAX + 8], state[PATH_MAX];
 	const char *connect_to = NULL;
 	pid_t server = 0;
@@ -301,6 +307,9 @@ static int cmd_run(int argc, char **argv)
 			}
 			setenv(SS_ENV_KVM, optarg, 1);
 			break;
+		case 'M':
+			strict = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -312,6 +321,23 @@ static int cmd_run(int argc, char **argv)
 	if (optind >= argc) {
 		usage(stderr);
 		return 2;
+	}
+	if (strict) {
+		const char *k = getenv(SS_ENV_KVM);
+
+		if (connect_to) {
+			fprintf(stderr, "softsev: --strict-memory belongs to the "
+					"server: start softsevd with it\n");
+			return 2;
+		}
+		if (k && !strcmp(k, "host")) {
+			fprintf(stderr, "softsev: --strict-memory needs the "
+					"emulated KVM (a guest on the host's "
+					"KVM would run on ciphertext)\n");
+			return 2;
+		}
+		setenv(SS_ENV_KVM, "emulated", 1);
+		pass("--strict-memory", NULL);
 	}
 	if (connect_to) {
 		snprintf(sock, sizeof(sock), "%s", connect_to);

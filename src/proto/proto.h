@@ -40,6 +40,20 @@ enum ss_op {
 	 * the shim gave on its own, sent only while a trace is watched.
 	 */
 	SS_NOTE,
+	/*
+	 * Strict memory (issue 11): vm_id, arg = a2 struct ss_priv_xfer in
+	 * this process, a1 = SS_PRIV_*: each range of the VMM's guest memory
+	 * at hva is decrypted into the private copy at priv (vkvm's private
+	 * view), or the copy encrypted back to hva, by the memory engine with
+	 * the VM's ASID and hva as the address.
+	 */
+	SS_PRIV_SYNC,
+};
+
+enum { SS_PRIV_DECRYPT = 0, SS_PRIV_ENCRYPT = 1 };
+#define SS_PRIV_MAX_XFERS 4096
+struct ss_priv_xfer {
+	uint64_t hva, priv, len;
 };
 
 struct ss_req {
@@ -61,6 +75,7 @@ struct ss_rep {
 	uint64_t vmsa_features;
 	uint8_t sev_es;
 	uint8_t kvm_backend; /* SS_HELLO: softsevd's default SS_KVM_* */
+	uint8_t strict_memory; /* SS_HELLO: --strict-memory (PSP_MEM_XTS) */
 };
 
 /*

@@ -112,6 +112,34 @@ int psp_guest_write(const struct psp *psp, const struct psp_guest *g,
 	return ret;
 }
 
+int psp_mem_engine(struct psp *psp, unsigned int asid, uint64_t pa,
+		   const void *in, void *out, size_t len, bool encrypt)
+{
+	uint8_t key[16], tweak[16];
+	struct psp_guest *g = NULL;
+	int ret;
+
+	if (psp->cfg.mem_mode != PSP_MEM_XTS || (len & 15))
+		return -EINVAL;
+	pthread_mutex_lock(&psp->lock);
+	if (asid && asid <= psp->cfg.max_asid && psp->asid_handle[asid])
+		g = psp_guest_get(psp, psp->asid_handle[asid]);
+	if (g && g->active && g->asid == asid) {
+		memcpy(key, g->vek, sizeof(key));
+		memcpy(tweak, g->vek_tweak, sizeof(tweak));
+	} else {
+		g = NULL;
+	}
+	pthread_mutex_unlock(&psp->lock);
+	if (!g)
+		return -ENOKEY;
+	ret = crypto_mem_xts(key, tweak, psp_pa(psp, pa), in, out, len,
+			     encrypt ? 1 : 0);
+	crypto_wipe(key, sizeof(key));
+	crypto_wipe(tweak, sizeof(tweak));
+	return ret ? -EIO : 0;
+}
+
 static int check_config(const struct psp_config *cfg)
 {
 	if (!cfg->max_asid || cfg->max_asid > 4096)

@@ -321,6 +321,16 @@ int psp_cmd(struct psp *psp, unsigned int cmd, void *buf,
  */
 void psp_wbinvd(struct psp *psp);
 
+/*
+ * The memory controller's engine, not a firmware command: with the key
+ * ACTIVATE installed for asid, encrypt (or decrypt) len bytes (a multiple
+ * of 16) that live at physical address pa -- the XTS tweak, C-bit masked
+ * (F27) -- from in to out.  0; -EINVAL in PSP_MEM_PLAIN mode or for a
+ * bad length; -ENOKEY when no guest is active on asid.
+ */
+int psp_mem_engine(struct psp *psp, unsigned int asid, uint64_t pa,
+		   const void *in, void *out, size_t len, bool encrypt);
+
 /* Read-only views for status displays and tests. */
 struct psp_guest_info {
 	uint32_t handle;

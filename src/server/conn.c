@@ -571,6 +571,7 @@ static void hello(struct conn *c, const struct ss_req *req,
 		      (rep->vm_types & (1 << KVM_X86_SEV_ES_VM));
 	rep->vmsa_features = feat;
 	rep->kvm_backend = s->cfg.kvm_backend;
+	rep->strict_memory = pc->mem_mode == PSP_MEM_XTS;
 	*out_fd = s->flags_fd;
 }
 
@@ -617,6 +618,65 @@ static void vm_adopt(struct conn *c, struct ss_rep *rep)
 		rep->vm_id = id;
 	}
 	pthread_mutex_unlock(&s->lock);
+}
+
+/*
+ * SS_PRIV_SYNC: strict memory's two directions between the VMM's guest
+ * memory (ciphertext) and vkvm's private copy (plaintext), both in the
+ * client, through the memory engine with the VM's ASID.  Not a firmware
+ * command: no trace line, no firmware latency, no fault injection.
+ */
+#define PRIV_CHUNK (1u << 20)
+
+static int priv_sync(struct conn *c, struct kvm_vm *vm,
+		     const struct ss_req *req)
+{
+	bool enc = req->a1 == SS_PRIV_ENCRYPT;
+	struct ss_priv_xfer *x;
+	struct kvm_vm_info info;
+	uint8_t *buf;
+	uint64_t i;
+	int ret = 0;
+
+	if (req->a1 > SS_PRIV_ENCRYPT || !req->a2 ||
+	    req->a2 > SS_PRIV_MAX_XFERS)
+		return -EINVAL;
+	kvm_vm_info(vm, &info);
+	if (!info.active || !info.asid)
+		return -ENOKEY;
+	x = calloc(req->a2, sizeof(*x));
+	buf = malloc(PRIV_CHUNK);
+	if (!x || !buf) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = mem_read(c, req->arg, x, req->a2 * sizeof(*x));
+	for (i = 0; i < req->a2 && !ret; i++) {
+		uint64_t done = 0;
+
+		if ((x[i].len | x[i].hva) & 15) {
+			ret = -EINVAL;
+			break;
+		}
+		while (done < x[i].len && !ret) {
+			uint64_t n = x[i].len - done, hva = x[i].hva + done,
+				 pv = x[i].priv + done;
+
+			if (n > PRIV_CHUNK)
+				n = PRIV_CHUNK;
+			ret = mem_read(c, enc ? pv : hva, buf, n);
+			ret = ret ?: psp_mem_engine(c->s->psp, info.asid, hva,
+						    buf, buf, n, enc);
+			ret = ret ?: mem_write(c, enc ? hva : pv, buf, n);
+			done += n;
+		}
+	}
+out:
+	if (buf)
+		explicit_bzero(buf, PRIV_CHUNK);
+	free(buf);
+	free(x);
+	return ret;
 }
 
 static void refresh(struct conn *c, uint32_t id)
@@ -752,6 +812,9 @@ static void dispatch(struct conn *c, const struct ss_req *req,
 		if (c->cap_src)
 			refresh(c, c->cap_src);
 		break;
+	case SS_PRIV_SYNC:
+		rep->ret = priv_sync(c, vm, req);
+		return;
 	case SS_VCPU_REGS_CHECK:
 		vcpu = kvm_vm_vcpu(vm, (int)req->a1);
 		rep->ret = vcpu ? kvm_vcpu_regs_check(vcpu, &c->caller) :

@@ -56,7 +56,7 @@ static void usage(FILE *f)
 		"                [--model NAME] [--asids N] [--min-sev-asid N]\n"
 		"                [--no-sev-es] [--fault SPEC]... [--fw-latency US]\n"
 		"                [--trace FILE] [--ready-fd FD]\n"
-		"                [--kvm auto|host|emulated]\n"
+		"                [--kvm auto|host|emulated] [--strict-memory]\n"
 		"\n"
 		"Runs one software AMD SEV machine (a virtual Secure Processor\n"
 		"and KVM's SEV support) for programs started with\n"
@@ -85,7 +85,11 @@ static void usage(FILE *f)
 		"  --ready-fd FD     write one byte to FD once clients can connect\n"
 		"  --kvm MODE        the KVM clients get unless SOFTSEV_KVM says:\n"
 		"                    the host's /dev/kvm, softsev's emulated one, or\n"
-		"                    the host's when it opens (auto, the default)\n");
+		"                    the host's when it opens (auto, the default)\n"
+		"  --strict-memory   guest-private memory is ciphertext in the VMM's\n"
+		"                    buffers (the memory engine, AES-128-XTS under\n"
+		"                    the guest's VEK); the guest computes on\n"
+		"                    plaintext.  Emulated KVM only (the default)\n");
 }
 
 int main(int argc, char **argv)
@@ -104,6 +108,7 @@ int main(int argc, char **argv)
 		{ "cgroup", required_argument, 0, 'g' },
 		{ "fw-latency", required_argument, 0, 'l' },
 		{ "kvm", required_argument, 0, 'k' },
+		{ "strict-memory", no_argument, 0, 'M' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -166,6 +171,9 @@ int main(int argc, char **argv)
 		case 't':
 			cfg.trace_path = optarg;
 			break;
+		case 'M':
+			cfg.psp.mem_mode = PSP_MEM_XTS;
+			break;
 		case 'g':
 			if (ncg == MAX_CG) {
 				fprintf(stderr, "softsevd: too many --cgroup\n");
@@ -202,6 +210,15 @@ int main(int argc, char **argv)
 	if (!cfg.socket_path) {
 		usage(stderr);
 		return 2;
+	}
+	/* strict memory: the guest must run where vkvm's private view is */
+	if (cfg.psp.mem_mode == PSP_MEM_XTS) {
+		if (cfg.kvm_backend == SS_KVM_HOST) {
+			fprintf(stderr, "softsevd: --strict-memory needs the "
+					"emulated KVM\n");
+			return 2;
+		}
+		cfg.kvm_backend = SS_KVM_EMULATED;
 	}
 	/* Explicit layouts override the model's (CPUID 0x8000001F ECX/EDX). */
 	if (asids >= 0)

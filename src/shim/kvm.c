@@ -229,6 +229,7 @@ static void emu_platform(int fd, const struct fdi *vm)
 	 * host CPU, which reads 0 there; fidelity V25).
 	 */
 	vkvm_set_platform_cpuid_ebx(fd, 0x8000001f, 0x3f, h->cbit);
+	shim_strict_platform(fd, h->cbit); /* strict.c: the private view */
 }
 
 struct vmsa_job {
@@ -292,11 +293,16 @@ static int mem_enc_op(int fd, struct fdi *vm, void *arg)
 		r.a1 = (uintptr_t)buf;
 		r.a2 = j->n;
 	}
+	/* strict memory: the firmware sees the guest's latest writes */
+	if (vm->emu)
+		shim_strict_before_op(fd, vm);
 	ret = shim_call(&r, -1, &rep, NULL);
 	free(buf);
 	free(j);
 	if (!ret)
 		emu_platform(fd, vm);
+	if (vm->emu && arg)
+		shim_strict_after_op(fd, vm, arg);
 	return answer(ret);
 }
 
@@ -371,9 +377,14 @@ static bool guarded(unsigned long req)
 static int vcpu_ioctl(int fd, struct fdi *e, unsigned long req, void *arg,
 		      const volatile struct ss_vm_flags *f)
 {
-	if (req == KVM_RUN)
-		return f && f->need_init ? local_fail(e, req, EINVAL) :
-					   kvm_call(fd, e, req, arg);
+	if (req == KVM_RUN) {
+		if (f && f->need_init)
+			return local_fail(e, req, EINVAL);
+		/* strict memory: the private view in step around the run */
+		if (e->emu && shim_strict() && vkvm_private_on(fd))
+			return shim_strict_run(fd, e, arg);
+		return kvm_call(fd, e, req, arg);
+	}
 	if (f && f->protected_state && e->vcpu >= 0 && guarded(req) &&
 	    (f->vcpu_protected[e->vcpu / 8] & (1u << (e->vcpu % 8))))
 		return local_fail(e, req, EINVAL);

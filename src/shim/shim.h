@@ -51,5 +51,11 @@ int shim_build_vmsa(int vcpu_fd, bool guest_debug, bool with_fpu,
 		    uint8_t *page);
 int shim_copy_in(void *dst, const void *src, size_t len);
 int shim_copy_out(void *dst, const void *src, size_t len);
+/* strict.c: strict memory on the emulated KVM (issue 11) */
+bool shim_strict(void);
+void shim_strict_platform(int vmfd, unsigned int cbit);
+int shim_strict_run(int fd, const struct fdi *e, void *arg);
+int shim_strict_before_op(int fd, const struct fdi *vm);
+void shim_strict_after_op(int fd, const struct fdi *vm, void *arg);
 
 #endif

@@ -15,7 +15,7 @@
 #include "guests.h"
 
 	.section .rodata
-	.globl sev_start, sev_end, sev_priv_store, sev_hlt_end
+	.globl sev_start, sev_end, sev_priv_store, sev_priv_load, sev_hlt_end
 	.code64
 sev_start:
 	movq	$STACK_TOP, %rsp
@@ -74,6 +74,7 @@ sev_start:
 	outb	%al, %dx
 sev_priv_store:
 	movl	$SEV_PRIV_VALUE, SEV_PRIV_VA
+sev_priv_load:
 	movl	SEV_PRIV_VA, %eax
 	movw	$PORT_VALUE, %dx
 	outl	%eax, %dx

@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Strict memory (issue 11), under `softsev run --kvm=emulated
+ * --strict-memory`: an SEV guest (tests/guests/sev.S) launched the way a
+ * VMM does it, whose private pages are ciphertext in the VMM's buffer
+ * while the guest computes on plaintext.  Checked: LAUNCH_UPDATE_DATA
+ * encrypted the image in place (DBG_DECRYPT gives it back); the guest's
+ * report (its private write read back, CPUID, SEV_STATUS) arrives in
+ * plaintext through its shared page; the private page and the page table
+ * it wrote are ciphertext in the buffer at every exit, and DBG_DECRYPT
+ * shows what it wrote; DBG_ENCRYPT reaches what the guest reads next.
+ *
+ * The VMM builds the guest's identity map with the C-bit on every entry,
+ * as an SEV guest's own tables are: its code, tables and stack are
+ * private (walks and fetches always are).
+ */
+#include "conf.h"
+#include "guests.h"
+
+#define MAX_CPUID 256
+#define MEASURED (128 * 1024) /* the image: tables, code, the guest's pages */
+
+extern const uint8_t sev_start[], sev_end[], sev_priv_load[];
+
+#define GPA(label) (CODE_GPA + (uint64_t)((label) - sev_start))
+
+struct g {
+	int kvm, sev, vm, fd;
+	uint8_t *mem;
+	struct kvm_run *run;
+	struct kvm_cpuid2 *cpuid;
+	uint64_t cbit;
+};
+
+static const struct kvm_cpuid_entry2 *sev_leaf(struct g *g)
+{
+	uint32_t i;
+
+	g->cpuid = calloc(1, sizeof(*g->cpuid) +
+				     MAX_CPUID * sizeof(g->cpuid->entries[0]));
+	assert_non_null(g->cpuid);
+	g->cpuid->nent = MAX_CPUID;
+	assert_ok(ioctl(g->kvm, KVM_GET_SUPPORTED_CPUID, g->cpuid));
+	for (i = 0; i < g->cpuid->nent; i++)
+		if (g->cpuid->entries[i].function == 0x8000001f)
+			return &g->cpuid->entries[i];
+	fail_msg("no CPUID 0x8000001F in KVM_GET_SUPPORTED_CPUID");
+	return NULL;
+}
+
+static void load(struct g *g)
+{
+	uint64_t *gdt = (uint64_t *)(g->mem + GDT_GPA);
+	uint64_t *pml4 = (uint64_t *)(g->mem + PML4_GPA);
+	uint64_t *pdpt = (uint64_t *)(g->mem + PDPT_GPA);
+	uint64_t *pd = (uint64_t *)(g->mem + PD_GPA);
+	uint64_t i;
+
+	gdt[LM_SEL_CODE / 8] = 0x00af9b000000ffffull;
+	gdt[LM_SEL_DATA / 8] = 0x00cf93000000ffffull;
+	pml4[0] = PDPT_GPA | PTE_P | PTE_RW | g->cbit;
+	pdpt[0] = PD_GPA | PTE_P | PTE_RW | g->cbit;
+	for (i = 0; i < 512; i++)
+		pd[i] = (i << 21) | PTE_P | PTE_RW | PTE_PS | g->cbit;
+	memcpy(g->mem + CODE_GPA, sev_start, (size_t)(sev_end - sev_start));
+}
+
+static void up(struct g *g)
+{
+	struct kvm_userspace_memory_region r = { .memory_size = GUEST_MEM_SIZE };
+	struct kvm_sev_init_v init = { 0 };
+
+	g->kvm = kvm_open();
+	g->sev = sev_open();
+	g->cbit = 1ull << (sev_leaf(g)->ebx & 63);
+	g->vm = vm_new(g->kvm, VM_SEV);
+	assert_ok(sev_op(g->vm, KVM_SEV_INIT2_ID, &init, g->sev, NULL));
+	g->mem = mmap(NULL, GUEST_MEM_SIZE, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_true(g->mem != MAP_FAILED);
+	r.userspace_addr = (uintptr_t)g->mem;
+	load(g);
+	assert_ok(ioctl(g->vm, KVM_SET_USER_MEMORY_REGION, &r));
+}
+
+static void vcpu_up(struct g *g)
+{
+	struct kvm_segment code = {
+		.limit = 0xffffffff, .selector = LM_SEL_CODE, .type = 11,
+		.present = 1, .s = 1, .l = 1, .g = 1,
+	};
+	struct kvm_segment data = {
+		.limit = 0xffffffff, .selector = LM_SEL_DATA, .type = 3,
+		.present = 1, .s = 1, .db = 1, .g = 1,
+	};
+	struct kvm_regs r = { .rip = CODE_GPA, .rsp = STACK_TOP, .rflags = 2 };
+	struct kvm_sregs s;
+	int size = ioctl(g->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+
+	g->fd = ioctl(g->vm, KVM_CREATE_VCPU, 0);
+	assert_true(g->fd >= 0);
+	g->run = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      g->fd, 0);
+	assert_true(g->run != MAP_FAILED);
+	assert_ok(ioctl(g->fd, KVM_SET_CPUID2, g->cpuid));
+	assert_ok(ioctl(g->fd, KVM_GET_SREGS, &s));
+	s.cs = code;
+	s.ds = s.es = s.fs = s.gs = s.ss = data;
+	s.tr = (struct kvm_segment){ .limit = 0x67, .type = 11, .present = 1 };
+	s.gdt.base = GDT_GPA;
+	s.gdt.limit = 3 * 8 - 1;
+	s.cr0 = CR0_PE | CR0_ET | CR0_PG;
+	s.cr3 = PML4_GPA; /* the guest sets the C-bit itself */
+	s.cr4 = CR4_PAE;
+	s.efer = EFER_LME | EFER_LMA;
+	assert_ok(ioctl(g->fd, KVM_SET_SREGS, &s));
+	assert_ok(ioctl(g->fd, KVM_SET_REGS, &r));
+}
+
+static void down(struct g *g)
+{
+	munmap(g->run, 3 * 4096);
+	close(g->fd);
+	close(g->vm);
+	close(g->sev);
+	close(g->kvm);
+	munmap(g->mem, GUEST_MEM_SIZE);
+	free(g->cpuid);
+}
+
+static uint32_t out(struct g *g, uint16_t port, uint8_t size)
+{
+	struct kvm_run *r = g->run;
+	uint32_t v = 0;
+
+	assert_ok(ioctl(g->fd, KVM_RUN, 0));
+	if (r->exit_reason != KVM_EXIT_IO || r->io.port != port)
+		print_message("# exit %u port %#x, wanted OUT on %#x\n",
+			      r->exit_reason, r->io.port, port);
+	assert_int_equal(r->exit_reason, KVM_EXIT_IO);
+	assert_int_equal(r->io.direction, KVM_EXIT_IO_OUT);
+	assert_int_equal(r->io.port, port);
+	assert_int_equal(r->io.size, size);
+	memcpy(&v, (uint8_t *)r + r->io.data_offset, size);
+	return v;
+}
+
+static uint32_t at(struct g *g, uint64_t gpa)
+{
+	uint32_t v;
+
+	memcpy(&v, g->mem + gpa, 4);
+	return v;
+}
+
+/* DBG_DECRYPT of len bytes (a multiple of 16) of guest memory at gpa. */
+static void dbg_decrypt(struct g *g, uint64_t gpa, void *out_buf,
+			uint32_t len)
+{
+	struct kvm_sev_dbg d = { .src_uaddr = (uintptr_t)(g->mem + gpa),
+				 .dst_uaddr = (uintptr_t)out_buf, .len = len };
+
+	assert_ok(sev_op(g->vm, KVM_SEV_DBG_DECRYPT, &d, g->sev, NULL));
+}
+
+static uint32_t plain(struct g *g, uint64_t gpa)
+{
+	uint8_t buf[16];
+	uint32_t v;
+
+	dbg_decrypt(g, gpa & ~15ull, buf, 16);
+	memcpy(&v, buf + (gpa & 15), 4);
+	return v;
+}
+
+static void launch(struct g *g)
+{
+	struct kvm_sev_launch_start ls = { .policy = 0 };
+	struct kvm_sev_launch_update_data up = {
+		.uaddr = (uintptr_t)g->mem, .len = MEASURED,
+	};
+	uint8_t digest[48];
+	struct kvm_sev_launch_measure m = { .uaddr = (uintptr_t)digest,
+					    .len = sizeof(digest) };
+
+	assert_ok(sev_op(g->vm, KVM_SEV_LAUNCH_START, &ls, g->sev, NULL));
+	assert_ok(sev_op(g->vm, KVM_SEV_LAUNCH_UPDATE_DATA, &up, g->sev, NULL));
+	assert_ok(sev_op(g->vm, KVM_SEV_LAUNCH_MEASURE, &m, g->sev, NULL));
+	assert_ok(sev_op(g->vm, KVM_SEV_LAUNCH_FINISH, NULL, g->sev, NULL));
+}
+
+/* LAUNCH_UPDATE_DATA encrypted the image in place; DBG_DECRYPT undoes it. */
+static void check_launched(struct g *g)
+{
+	size_t n = (size_t)(sev_end - sev_start) & ~15ul;
+	uint8_t *buf = malloc(n);
+	uint64_t pd0;
+
+	assert_non_null(buf);
+	assert_true(memcmp(g->mem + CODE_GPA, sev_start, n) != 0);
+	dbg_decrypt(g, CODE_GPA, buf, (uint32_t)n);
+	assert_memory_equal(buf, sev_start, n);
+	memcpy(&pd0, g->mem + PD_GPA, 8);
+	assert_true(pd0 != (PTE_P | PTE_RW | PTE_PS | g->cbit));
+	dbg_decrypt(g, PD_GPA, buf, 16);
+	memcpy(&pd0, buf, 8);
+	assert_true(pd0 == (PTE_P | PTE_RW | PTE_PS | g->cbit));
+	/* beyond the launched image the buffer is the VMM's, as written */
+	assert_int_equal(at(g, SEV_SHARED_GPA), 0);
+	free(buf);
+}
+
+/*
+ * The private page is ciphertext in the buffer, plaintext to DBG -- and
+ * was so before DBG_DECRYPT, which brings the buffer up to date first.
+ */
+static void check_private(struct g *g, uint32_t value)
+{
+	uint8_t before[16];
+
+	memcpy(before, g->mem + SEV_PRIV_GPA, 16);
+	assert_true(at(g, SEV_PRIV_GPA) != value);
+	assert_int_equal(plain(g, SEV_PRIV_GPA), value);
+	assert_memory_equal(before, g->mem + SEV_PRIV_GPA, 16);
+}
+
+static void test_strict_guest(void **state)
+{
+	const struct kvm_cpuid_entry2 *e;
+	struct kvm_regs r;
+	uint64_t pte;
+	struct g g;
+
+	(void)state;
+	memset(&g, 0, sizeof(g));
+	up(&g);
+	e = sev_leaf(&g);
+	launch(&g);
+	check_launched(&g);
+	vcpu_up(&g);
+	/* the guest runs on the plaintext of its encrypted image */
+	assert_int_equal(out(&g, PORT_VALUE, 4), e->eax);
+	assert_int_equal(out(&g, PORT_VALUE, 4), e->ebx);
+	assert_int_equal(out(&g, PORT_VALUE, 4), 1); /* SEV_STATUS: SEV */
+	assert_int_equal(out(&g, PORT_VALUE, 4), 0);
+	assert_int_equal(out(&g, PORT_OUT, 1), SEV_STAGE_SHARED);
+	/* shared data is plaintext in the buffer */
+	assert_int_equal(at(&g, SEV_SHARED_GPA), SEV_SHARED_VALUE);
+	/* its private write read back: plaintext to the guest ... */
+	assert_int_equal(out(&g, PORT_VALUE, 4), SEV_PRIV_VALUE);
+	/* ... ciphertext in the buffer at this exit already */
+	check_private(&g, SEV_PRIV_VALUE);
+	/* the page table it wrote (privately): its entry with the C-bit */
+	memcpy(&pte, g.mem + SEV_PT_GPA, 8);
+	assert_true(pte != (SEV_PRIV_GPA | PTE_P | PTE_RW | g.cbit));
+	assert_int_equal(plain(&g, SEV_PT_GPA),
+			 (uint32_t)(SEV_PRIV_GPA | PTE_P | PTE_RW | 0x20 |
+				    0x40));
+	assert_int_equal(out(&g, PORT_OUT, 1), SEV_STAGE_DONE);
+	assert_ok(ioctl(g.fd, KVM_RUN, 0));
+	assert_int_equal(g.run->exit_reason, KVM_EXIT_HLT);
+	/* its report, through the shared page */
+	assert_int_equal(at(&g, SEV_SHARED_GPA + SEV_REP_DONE), SEV_DONE);
+	assert_int_equal(at(&g, SEV_SHARED_GPA + SEV_REP_PRIV), SEV_PRIV_VALUE);
+	assert_int_equal(at(&g, SEV_SHARED_GPA + SEV_REP_STATUS), 1);
+	assert_int_equal(at(&g, SEV_SHARED_GPA + SEV_REP_CPUID_EBX), e->ebx);
+	check_private(&g, SEV_PRIV_VALUE);
+	/*
+	 * DBG_ENCRYPT a new value into the private page; the guest, sent
+	 * back to its load, reads it.
+	 */
+	{
+		uint8_t buf[16] = { 0 };
+		uint32_t v = 0x7e57ab1e;
+		struct kvm_sev_dbg d = {
+			.src_uaddr = (uintptr_t)buf,
+			.dst_uaddr = (uintptr_t)(g.mem + SEV_PRIV_GPA),
+			.len = 16,
+		};
+
+		memcpy(buf, &v, 4);
+		assert_ok(sev_op(g.vm, KVM_SEV_DBG_ENCRYPT, &d, g.sev, NULL));
+		check_private(&g, v);
+		assert_ok(ioctl(g.fd, KVM_GET_REGS, &r));
+		r.rip = GPA(sev_priv_load);
+		assert_ok(ioctl(g.fd, KVM_SET_REGS, &r));
+		assert_int_equal(out(&g, PORT_VALUE, 4), v);
+		assert_int_equal(out(&g, PORT_OUT, 1), SEV_STAGE_DONE);
+		assert_int_equal(at(&g, SEV_SHARED_GPA + SEV_REP_PRIV), v);
+	}
+	down(&g);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_strict_guest),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
