@@ -503,6 +503,60 @@ static void test_memory_engine(void **state)
 	assert_memory_not_equal(back, plain, 64);
 }
 
+/*
+ * psp_mem_engine(): the memory controller's key for an ASID (strict
+ * memory, issue 11) is the VEK ACTIVATE bound to it -- the same bytes
+ * LAUNCH_UPDATE_DATA and DBG_DECRYPT use, the address as the tweak.
+ */
+static void test_mem_engine_by_asid(void **state)
+{
+	struct psp *psp = ((struct gx *)*state)->a.psp;
+	static uint8_t mem[4096] __attribute__((aligned(4096)));
+	uint8_t plain[4096], ct[4096], back[4096];
+	uint32_t h = fx_launch(psp, 0, SEV_ASID);
+	struct psp_launch_update u = { h, 0, (uintptr_t)mem, 4096 };
+	struct psp_handle da = { h };
+
+	memset(plain, 0x5c, sizeof(plain));
+	memcpy(mem, plain, 4096);
+	assert_int_equal(fx_cmd(psp, PSP_CMD_LAUNCH_UPDATE_DATA, &u), 0);
+	assert_int_equal(psp_mem_engine(psp, SEV_ASID, (uintptr_t)mem, plain,
+					ct, 4096, true), 0);
+	assert_memory_equal(ct, mem, 4096);
+	assert_int_equal(psp_mem_engine(psp, SEV_ASID, (uintptr_t)mem, mem,
+					back, 4096, false), 0);
+	assert_memory_equal(back, plain, 4096);
+	/* the C-bit in the address is not part of the tweak */
+	assert_int_equal(psp_mem_engine(psp, SEV_ASID,
+					(uintptr_t)mem | 1ull << 51, mem,
+					back, 4096, false), 0);
+	assert_memory_equal(back, plain, 4096);
+	/* another address: another tweak */
+	assert_int_equal(psp_mem_engine(psp, SEV_ASID, (uintptr_t)mem + 4096,
+					mem, back, 4096, false), 0);
+	assert_memory_not_equal(back, plain, 4096);
+	assert_int_equal(psp_mem_engine(psp, SEV_ASID, (uintptr_t)mem, mem,
+					back, 15, false), -EINVAL);
+	assert_int_equal(psp_mem_engine(psp, SEV_ASID + 1, (uintptr_t)mem,
+					mem, back, 16, false), -ENOKEY);
+	assert_int_equal(psp_mem_engine(psp, 0, (uintptr_t)mem, mem, back,
+					16, false), -ENOKEY);
+	assert_int_equal(fx_cmd(psp, PSP_CMD_DEACTIVATE, &da), 0);
+	assert_int_equal(psp_mem_engine(psp, SEV_ASID, (uintptr_t)mem, mem,
+					back, 16, false), -ENOKEY);
+}
+
+/* In plaintext mode there is no engine to ask. */
+static void test_mem_engine_plain(void **state)
+{
+	struct psp *psp = ((struct gx *)*state)->a.psp;
+	uint8_t b[16] = { 0 };
+
+	fx_launch(psp, 0, SEV_ASID);
+	assert_int_equal(psp_mem_engine(psp, SEV_ASID, 0x1000, b, b, 16, true),
+			 -EINVAL);
+}
+
 static void test_dbg_rules(void **state)
 {
 	struct psp *psp = ((struct gx *)*state)->a.psp;
@@ -858,6 +912,8 @@ int main(void)
 		T(test_owner_flow, setup_plain),
 		T(test_owner_flow, setup_xts),
 		T(test_memory_engine, setup_xts),
+		T(test_mem_engine_by_asid, setup_xts),
+		T(test_mem_engine_plain, setup_plain),
 		T(test_dbg_rules, setup_plain),
 		T(test_send_receive, setup_plain),
 		T(test_send_receive, setup_xts),
