@@ -32,3 +32,6 @@ echo "== a TLB miss in a plain and an SEV VM (vkvm's fill hook)"
 "$s" run --kvm=emulated --state-dir "$state" -- "$b/bench/bench-vkvm-tlb"
 echo "== a #VC in a protected (SEV-ES) guest, vkvm alone"
 "$b/bench/bench-vkvm-vc"
+echo "== strict memory: an SEV VM on the emulated KVM, normal and --strict-memory"
+"$s" run --kvm=emulated --state-dir "$state" -- "$b/bench/bench-vkvm-strict" normal
+"$s" run --strict-memory --state-dir "$state" -- "$b/bench/bench-vkvm-strict" strict

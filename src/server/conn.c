@@ -635,7 +635,7 @@ static int priv_sync(struct conn *c, struct kvm_vm *vm,
 	struct ss_priv_xfer *x;
 	struct kvm_vm_info info;
 	uint8_t *buf;
-	uint64_t i;
+	uint64_t i, cap = 0;
 	int ret = 0;
 
 	if (req->a1 > SS_PRIV_ENCRYPT || !req->a2 ||
@@ -643,12 +643,16 @@ static int priv_sync(struct conn *c, struct kvm_vm *vm,
 		return -EINVAL;
 	kvm_vm_info(vm, &info);
 	x = calloc(req->a2, sizeof(*x));
-	buf = malloc(PRIV_CHUNK);
-	if (!x || !buf) {
-		ret = -ENOMEM;
-		goto out;
-	}
+	if (!x)
+		return -ENOMEM;
 	ret = mem_read(c, req->arg, x, req->a2 * sizeof(*x));
+	/* a buffer as large as the largest range (a page, mostly) */
+	for (i = 0; i < req->a2 && !ret; i++)
+		if (x[i].len > cap)
+			cap = x[i].len > PRIV_CHUNK ? PRIV_CHUNK : x[i].len;
+	buf = ret ? NULL : malloc(cap ? cap : 16);
+	if (!ret && !buf)
+		ret = -ENOMEM;
 	for (i = 0; i < req->a2 && !ret; i++) {
 		uint64_t done = 0;
 
@@ -660,8 +664,8 @@ static int priv_sync(struct conn *c, struct kvm_vm *vm,
 			uint64_t n = x[i].len - done, hva = x[i].hva + done,
 				 pv = x[i].priv + done;
 
-			if (n > PRIV_CHUNK)
-				n = PRIV_CHUNK;
+			if (n > cap)
+				n = cap;
 			ret = mem_read(c, enc ? pv : hva, buf, n);
 			ret = ret ?: psp_mem_engine(c->s->psp, info.asid, hva,
 						    buf, buf, n, enc);
@@ -675,9 +679,8 @@ static int priv_sync(struct conn *c, struct kvm_vm *vm,
 			done += n;
 		}
 	}
-out:
 	if (buf)
-		explicit_bzero(buf, PRIV_CHUNK);
+		explicit_bzero(buf, cap);
 	free(buf);
 	free(x);
 	return ret;
