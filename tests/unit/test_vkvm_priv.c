@@ -163,6 +163,41 @@ static void test_private_view(void **state)
 	t_free(&t);
 }
 
+/*
+ * vkvm's own accesses follow the view: with the C-bit on the identity map,
+ * a #PF's frame is pushed on the private stack and the gate read from the
+ * private IDT; the VMM's copies of both stay as they were.
+ */
+static void test_private_exception(void **state)
+{
+	struct ranges s = { .n = 0 };
+	uint64_t *pd, frame[2];
+	uint8_t *pm, zero[64] = { 0 };
+	struct t t;
+	int i;
+
+	(void)state;
+	t_new(&t);
+	pd = (uint64_t *)(t.mem + PD_GPA);
+	for (i = 0; i < 512; i++)
+		pd[i] |= CBIT;
+	assert_int_equal(vkvm_set_pa_ignore(t.vm, CBIT), 0);
+	assert_int_equal(vkvm_set_private_view(t.vm, CBIT), 0);
+	private_enter(&t, VA + 2 * PAGE + 8, VA, 0);
+	assert_int_equal(vkvm_private_fill(t.vm, copy_in, NULL), 0);
+	pm = priv_of(&t);
+	/* the VMM's IDT is gone: only the private one can deliver */
+	memset(t.mem + IDT_GPA, 0, PAGE);
+	expect_exc(&t, 14, 2, INSN(vp_mem), VA + 2 * PAGE + 8);
+	/* the frame (error code, RIP) in the private stack only */
+	memcpy(frame, pm + STACK_TOP - 6 * 8, 16);
+	assert_true(frame[0] == 2 && frame[1] == INSN(vp_mem));
+	assert_memory_equal(t.mem + STACK_TOP - 64, zero, 64);
+	assert_int_equal(vkvm_private_dirty(t.fd, keep, &s), 0);
+	assert_true(has_page(&s, STACK_TOP - PAGE));
+	t_free(&t);
+}
+
 /* Paging off: every access is private; outside memory stays MMIO. */
 static void test_private_real_mode(void **state)
 {
@@ -251,6 +286,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_private_view),
+		cmocka_unit_test(test_private_exception),
 		cmocka_unit_test(test_private_real_mode),
 		cmocka_unit_test(test_private_slot_again),
 	};
