@@ -198,7 +198,7 @@ int vkvm_set_private_view(int fd, uint64_t bit)
 			}
 		}
 		if (!ret)
-			vm->priv_bit = bit;
+			__atomic_store_n(&vm->priv_bit, bit, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&vm->lock);
 	return ret;
