@@ -8,9 +8,11 @@
  * Dirty pages: the fill hook gives a private page write permission only
  * for a write, and marks the page then (vkvm's own writes mark it too), so
  * the first write to a page after the engine's TLB was emptied is seen.
- * Taking the set clears it and bumps an epoch; each engine empties its
- * TLB when it sees a new epoch, before it runs again (vk_priv_enter()).
- * The set is taken under the VM's run lock, so no engine runs meanwhile.
+ * As a run ends, under the VM's run lock (no other engine runs), the set
+ * becomes "taken" and an epoch is bumped; each engine empties its TLB when
+ * it sees a new epoch, before it runs again (vk_priv_enter()).  The layer
+ * above is handed the taken pages (vkvm_private_dirty()): a page written
+ * again meanwhile is dirty again, and handed over at the next exit.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -42,10 +44,14 @@ struct vk_priv *vk_priv_attach(struct vkvm_vm *vm, uint64_t hva, uint64_t size)
 	if (!p)
 		return NULL;
 	p->dirty = calloc(bitmap_words(size), sizeof(uint64_t));
+	p->taken = calloc(bitmap_words(size), sizeof(uint64_t));
 	p->mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (!p->dirty || p->mem == MAP_FAILED) {
+	if (!p->dirty || !p->taken || p->mem == MAP_FAILED) {
+		if (p->mem != MAP_FAILED)
+			munmap(p->mem, size);
 		free(p->dirty);
+		free(p->taken);
 		free(p);
 		return NULL;
 	}
@@ -66,6 +72,7 @@ void vk_priv_free_all(struct vkvm_vm *vm)
 		n = p->next;
 		munmap(p->mem, p->size);
 		free(p->dirty);
+		free(p->taken);
 		free(p);
 	}
 	vm->privs = NULL;
@@ -195,6 +202,8 @@ int vkvm_set_private_view(int fd, uint64_t bit)
 				s->priv = vk_priv_attach(vm, s->hva, s->size);
 				if (!s->priv)
 					ret = -ENOMEM;
+				else
+					s->priv->gpa = s->gpa;
 			}
 		}
 		if (!ret)
@@ -360,33 +369,73 @@ int vkvm_private_lookup(int fd, uint64_t hva, uint64_t len, vkvm_priv_fn fn,
 	return ret;
 }
 
+/* Dirty -> taken, and a new epoch: with the run lock and vm->lock held. */
+static void take(struct vkvm_vm *vm)
+{
+	struct vk_priv *p;
+	size_t w, n;
+
+	if (!__atomic_load_n(&vm->priv_ndirty, __ATOMIC_RELAXED))
+		return;
+	for (p = vm->privs; p; p = p->next) {
+		n = bitmap_words(p->size);
+		for (w = 0; w < n; w++) {
+			uint64_t d = p->dirty[w];
+
+			if (!d)
+				continue;
+			vm->priv_ntaken +=
+				__builtin_popcountll(d & ~p->taken[w]);
+			p->taken[w] |= d;
+			p->dirty[w] = 0;
+		}
+	}
+	__atomic_store_n(&vm->priv_ndirty, 0, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&vm->priv_epoch, 1, __ATOMIC_RELEASE);
+}
+
+void vk_priv_exit(struct vkvm_vm *vm)
+{
+	if (!vm->priv_bit)
+		return;
+	pthread_mutex_lock(&vm->lock);
+	take(vm);
+	pthread_mutex_unlock(&vm->lock);
+}
+
 int vkvm_private_dirty(int fd, vkvm_priv_fn fn, void *opaque)
 {
 	struct vkvm_vm *vm;
 	struct batch *list;
-	int i, nlist = 1, ret;
+	struct vk_priv *p;
+	int nlist = 1, ret;
+	bool now;
 
 	vm = view_of(fd, &ret);
 	if (!vm)
 		return ret;
-	if (!__atomic_load_n(&vm->priv_ndirty, __ATOMIC_ACQUIRE))
+	/*
+	 * A VM's descriptor: up to now, so a running vCPU's slice ends
+	 * first; a vCPU's: up to the last exit (vk_priv_exit() took them).
+	 */
+	now = vkvm_kind(fd) == VKVM_VM;
+	if (!__atomic_load_n(&vm->priv_ntaken, __ATOMIC_ACQUIRE) &&
+	    (!now || !__atomic_load_n(&vm->priv_ndirty, __ATOMIC_ACQUIRE)))
 		return 0;
 	list = calloc(1, sizeof(*list));
 	if (!list)
 		return -ENOMEM;
-	/* no engine runs while the set is taken: each sees the new epoch */
-	vk_cpu_lock(vm);
+	if (now)
+		vk_cpu_lock(vm);
 	pthread_mutex_lock(&vm->lock);
-	for (i = 0; i < vm->nslots; i++) {
-		const struct vkvm_slot *s = &vm->slots[i];
-		uint64_t pages, pg, start = 0;
+	if (now)
+		take(vm);
+	for (p = vm->privs; p; p = p->next) {
+		uint64_t pages = p->size / VK_PAGE, pg, start = 0;
 		bool open = false;
 
-		if (!s->priv)
-			continue;
-		pages = s->size / VK_PAGE;
 		for (pg = 0; pg <= pages; pg++) {
-			uint64_t *w = &s->priv->dirty[pg / 64];
+			uint64_t *w = &p->taken[pg / 64];
 			bool d = false;
 
 			if (pg < pages && !(pg % 64) && !*w && !open) {
@@ -402,22 +451,20 @@ int vkvm_private_dirty(int fd, vkvm_priv_fn fn, void *opaque)
 				struct vkvm_priv_range *r = grow(&list, &nlist);
 
 				open = false;
-				if (r)
-					range_of(s, start * VK_PAGE,
-						 (pg - start) * VK_PAGE, r);
+				if (r) {
+					r->gpa = p->gpa + start * VK_PAGE;
+					r->hva = p->hva + start * VK_PAGE;
+					r->len = (pg - start) * VK_PAGE;
+					r->priv = p->mem + start * VK_PAGE;
+				}
 			}
 		}
-		memset(s->priv->dirty, 0,
-		       bitmap_words(s->size) * sizeof(uint64_t));
+		memset(p->taken, 0, bitmap_words(p->size) * sizeof(uint64_t));
 	}
-	/* pages of copies no memslot uses any more are not the VM's now */
-	for (struct vk_priv *p = vm->privs; p; p = p->next)
-		if (!p->used)
-			memset(p->dirty, 0, bitmap_words(p->size) * 8);
-	__atomic_store_n(&vm->priv_ndirty, 0, __ATOMIC_RELAXED);
-	__atomic_add_fetch(&vm->priv_epoch, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&vm->priv_ntaken, 0, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&vm->lock);
-	vk_cpu_unlock(vm);
+	if (now)
+		vk_cpu_unlock(vm);
 	ret = run_batches(list, nlist, fn, opaque);
 	free(list);
 	return ret;
@@ -443,5 +490,6 @@ bool vkvm_private_pending(int fd)
 	struct vkvm_vm *vm = vk_vm_of_any(fd);
 
 	return vm && (__atomic_load_n(&vm->priv_unfilled, __ATOMIC_RELAXED) ||
-		      __atomic_load_n(&vm->priv_ndirty, __ATOMIC_RELAXED));
+		      __atomic_load_n(&vm->priv_ndirty, __ATOMIC_RELAXED) ||
+		      __atomic_load_n(&vm->priv_ntaken, __ATOMIC_RELAXED));
 }

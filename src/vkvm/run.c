@@ -711,6 +711,7 @@ long vk_run(struct vkvm_vcpu *v)
 		ret = run_loop(v, &caller);
 		running_del(v);
 	}
+	vk_priv_exit(v->vm); /* private.c: this run's dirty set */
 	cpu_unlock(&v->vm->cpu);
 	post_run(v);
 	pthread_sigmask(SIG_SETMASK, &caller, NULL);

@@ -99,8 +99,10 @@ typedef int (*vkvm_priv_fn)(void *opaque, const struct vkvm_priv_range *r,
  * outwards, in filled memslots only.
  * _dirty: the pages the guest (or vkvm for it) wrote in the copy since
  * the last call, merged into runs, and cleared -- first, so that a write
- * while fn runs is in the next set.  A vCPU running in another thread
- * finishes its time slice first.
+ * while fn runs is in the next set.  With a vCPU's descriptor: as of the
+ * last exit of any vCPU of the VM (each run's set is taken as it ends);
+ * with the VM's: as of now, so a vCPU running in another thread finishes
+ * its time slice first.
  * _written: the layer above wrote the copy (code may have changed): each
  * vCPU drops its translations before it runs again.
  */

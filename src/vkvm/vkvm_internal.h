@@ -47,6 +47,8 @@ struct vk_priv {
 	uint64_t hva, size;
 	uint8_t *mem;
 	uint64_t *dirty; /* a bit per page, atomics */
+	uint64_t *taken; /* dirty at a vCPU's exit, not handed over yet */
+	uint64_t gpa; /* where its memslot is (or was) */
 	bool filled, used;
 };
 
@@ -122,6 +124,7 @@ struct vkvm_vm {
 	unsigned int priv_epoch; /* bumped when the dirty set is taken */
 	unsigned int priv_tbgen; /* bumped when the copy is written from out */
 	int priv_ndirty; /* pages dirty */
+	int priv_ntaken; /* pages taken at exits, not handed over */
 	bool priv_unfilled;
 	/* vkvm_set_protected(): a guest whose state the CPU keeps */
 	bool prot;
@@ -352,6 +355,8 @@ uint64_t vk_priv_engine_pa(struct vkvm_vcpu *v, uint64_t gpa, bool priv,
 			   bool write);
 /* before the engine runs: drop what the dirty set or the copy outdated */
 void vk_priv_enter(struct vkvm_vcpu *v);
+/* with the run lock held, as a run ends: the dirty set becomes taken */
+void vk_priv_exit(struct vkvm_vm *vm);
 
 /* run.c */
 long vk_run(struct vkvm_vcpu *v);

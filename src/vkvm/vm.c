@@ -189,11 +189,14 @@ static int set_region(struct vkvm_vm *vm,
 		return -EEXIST;
 	if (old >= 0) {
 		n.priv = vm->slots[old].priv; /* the same memory, moved */
+		if (n.priv)
+			n.priv->gpa = n.gpa;
 		slot_del(vm, old);
 	} else if (vm->priv_bit && !(n.id >> 16)) {
 		n.priv = vk_priv_attach(vm, n.hva, n.size);
 		if (!n.priv)
 			return -ENOMEM;
+		n.priv->gpa = n.gpa;
 	}
 	vm->gen++;
 	ret = slot_add(vm, &n);
