@@ -89,7 +89,7 @@ static void usage(FILE *f)
 		"  --strict-memory   guest-private memory is ciphertext in the VMM's\n"
 		"                    buffers (the memory engine, AES-128-XTS under\n"
 		"                    the guest's VEK); the guest computes on\n"
-		"                    plaintext.  Emulated KVM only (the default)\n");
+		"                    plaintext.  Every client gets the emulated KVM\n");
 }
 
 int main(int argc, char **argv)

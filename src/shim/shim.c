@@ -466,11 +466,13 @@ static const char *redirect(const char *path)
 
 static int kvm_backend(void)
 {
-	const struct ss_rep *h;
+	const struct ss_rep *h = shim_host();
 
+	/* strict memory runs guests in vkvm's private view only (V27) */
+	if (h && h->strict_memory)
+		return SS_KVM_EMULATED;
 	if (kvm_env >= 0)
 		return kvm_env;
-	h = shim_host();
 	return h ? h->kvm_backend : SS_KVM_AUTO;
 }
 
