@@ -70,6 +70,9 @@ static json_object *platform_json(struct server *s)
 	snprintf(api, sizeof(api), "%u.%u", pc->api_major, pc->api_minor);
 	json_object_object_add(o, "state", json_object_new_string(pstates[st]));
 	json_object_object_add(o, "api", json_object_new_string(api));
+	json_object_object_add(o, "strict_memory",
+			       json_object_new_boolean(pc->mem_mode ==
+						       PSP_MEM_XTS));
 	json_object_object_add(o, "build", json_object_new_int(pc->build));
 	json_object_object_add(o, "cbit", json_object_new_int((int)pc->cbit));
 	json_object_object_add(o, "sev_es", json_object_new_boolean(pc->es));
