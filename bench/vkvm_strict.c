@@ -36,8 +36,8 @@
 #define MIX_ITERS 2000000u
 #define MIX_RUNS 5
 
-static const uint8_t iow[] = { 0xff, 0x05, 0x00, 0x20, 0x00, 0x00,
-			       0xe6, 0x10, 0xeb, 0xf6 };
+static const uint8_t iow[] = { 0xff, 0x05, 0x00, 0x20, 0x00,
+			       0x00, 0xe6, 0x10, 0xeb, 0xf6 };
 static const char *mode;
 
 static void die(const char *what)
@@ -63,7 +63,8 @@ static int cmp(const void *a, const void *b)
 
 static void sev_cmd(int vm, int sev, uint32_t id, void *data)
 {
-	struct kvm_sev_cmd c = { .id = id, .data = (uintptr_t)data,
+	struct kvm_sev_cmd c = { .id = id,
+				 .data = (uintptr_t)data,
 				 .sev_fd = (uint32_t)sev };
 
 	if (ioctl(vm, KVM_MEMORY_ENCRYPT_OP, &c)) {
@@ -97,8 +98,14 @@ static void launch(int vm, uint8_t *mem)
 static void flat32(int vcpu)
 {
 	struct kvm_segment seg = {
-		.base = 0, .limit = 0xffffffff, .selector = 0x10, .type = 3,
-		.present = 1, .s = 1, .db = 1, .g = 1,
+		.base = 0,
+		.limit = 0xffffffff,
+		.selector = 0x10,
+		.type = 3,
+		.present = 1,
+		.s = 1,
+		.db = 1,
+		.g = 1,
 	};
 	struct kvm_sregs s;
 
@@ -174,7 +181,8 @@ static void mix(int vcpu, struct kvm_run *run)
 		t = now() - t;
 		if (ioctl(vcpu, KVM_GET_REGS, &r) || (uint32_t)r.rax != eax ||
 		    (uint32_t)r.rbx != ebx) {
-			fprintf(stderr, "bench-vkvm-strict: mix: wrong result\n");
+			fprintf(stderr,
+				"bench-vkvm-strict: mix: wrong result\n");
 			exit(1);
 		}
 		mips[i] = (double)MIX_ITERS * MIX_INSNS / t * 1e3;
@@ -215,8 +223,8 @@ int main(int argc, char **argv)
 	vcpu = ioctl(vm, KVM_CREATE_VCPU, 0ul);
 	if (vcpu < 0)
 		die("KVM_CREATE_VCPU");
-	run = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		   vcpu, 0);
+	run = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu,
+		   0);
 	if (run == MAP_FAILED)
 		die("mmap kvm_run");
 	flat32(vcpu);

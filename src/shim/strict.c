@@ -37,8 +37,10 @@ static int move(void *opaque, const struct vkvm_priv_range *r, int n)
 {
 	const struct sync *s = opaque;
 	struct ss_priv_xfer x[64];
-	struct ss_req req = { .op = SS_PRIV_SYNC, .vm_id = s->vm_id,
-			      .a1 = s->dir, .a2 = (uint64_t)n };
+	struct ss_req req = { .op = SS_PRIV_SYNC,
+			      .vm_id = s->vm_id,
+			      .a1 = s->dir,
+			      .a2 = (uint64_t)n };
 	struct ss_rep rep;
 	int i;
 

@@ -22,7 +22,7 @@
 
 extern const uint8_t sev_start[], sev_end[], sev_priv_load[];
 
-#define GPA(label) (CODE_GPA + (uint64_t)((label) - sev_start))
+#define GPA(label) (CODE_GPA + (uint64_t)((label)-sev_start))
 
 struct g {
 	int kvm, sev, vm, fd;
@@ -67,7 +67,8 @@ static void load(struct g *g)
 
 static void up(struct g *g)
 {
-	struct kvm_userspace_memory_region r = { .memory_size = GUEST_MEM_SIZE };
+	struct kvm_userspace_memory_region r = { .memory_size =
+							 GUEST_MEM_SIZE };
 	struct kvm_sev_init_v init = { 0 };
 
 	g->kvm = kvm_open();
@@ -86,12 +87,22 @@ static void up(struct g *g)
 static void vcpu_up(struct g *g)
 {
 	struct kvm_segment code = {
-		.limit = 0xffffffff, .selector = LM_SEL_CODE, .type = 11,
-		.present = 1, .s = 1, .l = 1, .g = 1,
+		.limit = 0xffffffff,
+		.selector = LM_SEL_CODE,
+		.type = 11,
+		.present = 1,
+		.s = 1,
+		.l = 1,
+		.g = 1,
 	};
 	struct kvm_segment data = {
-		.limit = 0xffffffff, .selector = LM_SEL_DATA, .type = 3,
-		.present = 1, .s = 1, .db = 1, .g = 1,
+		.limit = 0xffffffff,
+		.selector = LM_SEL_DATA,
+		.type = 3,
+		.present = 1,
+		.s = 1,
+		.db = 1,
+		.g = 1,
 	};
 	struct kvm_regs r = { .rip = CODE_GPA, .rsp = STACK_TOP, .rflags = 2 };
 	struct kvm_sregs s;
@@ -154,11 +165,11 @@ static uint32_t at(struct g *g, uint64_t gpa)
 }
 
 /* DBG_DECRYPT of len bytes (a multiple of 16) of guest memory at gpa. */
-static void dbg_decrypt(struct g *g, uint64_t gpa, void *out_buf,
-			uint32_t len)
+static void dbg_decrypt(struct g *g, uint64_t gpa, void *out_buf, uint32_t len)
 {
 	struct kvm_sev_dbg d = { .src_uaddr = (uintptr_t)(g->mem + gpa),
-				 .dst_uaddr = (uintptr_t)out_buf, .len = len };
+				 .dst_uaddr = (uintptr_t)out_buf,
+				 .len = len };
 
 	assert_ok(sev_op(g->vm, KVM_SEV_DBG_DECRYPT, &d, g->sev, NULL));
 }
@@ -177,7 +188,8 @@ static void launch(struct g *g)
 {
 	struct kvm_sev_launch_start ls = { .policy = 0 };
 	struct kvm_sev_launch_update_data up = {
-		.uaddr = (uintptr_t)g->mem, .len = MEASURED,
+		.uaddr = (uintptr_t)g->mem,
+		.len = MEASURED,
 	};
 	uint8_t digest[48];
 	struct kvm_sev_launch_measure m = { .uaddr = (uintptr_t)digest,
@@ -253,9 +265,9 @@ static void test_strict_guest(void **state)
 	/* the page table it wrote (privately): its entry with the C-bit */
 	memcpy(&pte, g.mem + SEV_PT_GPA, 8);
 	assert_true(pte != (SEV_PRIV_GPA | PTE_P | PTE_RW | g.cbit));
-	assert_int_equal(plain(&g, SEV_PT_GPA),
-			 (uint32_t)(SEV_PRIV_GPA | PTE_P | PTE_RW | 0x20 |
-				    0x40));
+	assert_int_equal(
+		plain(&g, SEV_PT_GPA),
+		(uint32_t)(SEV_PRIV_GPA | PTE_P | PTE_RW | 0x20 | 0x40));
 	assert_int_equal(out(&g, PORT_OUT, 1), SEV_STAGE_DONE);
 	assert_ok(ioctl(g.fd, KVM_RUN, 0));
 	assert_int_equal(g.run->exit_reason, KVM_EXIT_HLT);

@@ -52,8 +52,9 @@ static uint8_t *priv_of(struct t *t)
 {
 	struct ranges s = { .n = 0 };
 
-	assert_int_equal(vkvm_private_lookup(t->vm, (uintptr_t)t->mem,
-					     MEM_SIZE, keep, &s), 0);
+	assert_int_equal(vkvm_private_lookup(t->vm, (uintptr_t)t->mem, MEM_SIZE,
+					     keep, &s),
+			 0);
 	assert_int_equal(s.n, 1);
 	assert_true(s.r[0].hva == (uintptr_t)t->mem);
 	assert_true(s.r[0].len == MEM_SIZE);
@@ -91,8 +92,8 @@ static void test_private_view(void **state)
 	assert_true(vkvm_private_on(t.fd));
 	/* unfilled: nothing to look up yet; the fill takes the memslot */
 	assert_true(vkvm_private_pending(t.fd));
-	assert_int_equal(vkvm_private_lookup(t.vm, (uintptr_t)t.mem, 16, keep,
-					     &s), 0);
+	assert_int_equal(
+		vkvm_private_lookup(t.vm, (uintptr_t)t.mem, 16, keep, &s), 0);
 	assert_int_equal(s.n, 0);
 	host = 0x5a5a5a5a;
 	memcpy(t.mem + DATA_GPA + 0x40, &host, 4);
@@ -106,8 +107,9 @@ static void test_private_view(void **state)
 	assert_int_equal(s.n, 0); /* filled once */
 	pm = priv_of(&t);
 	assert_true(pm[0] == 0 && pm[CODE_GPA] == 0); /* the copy starts zero */
-	copy_in(NULL, &(struct vkvm_priv_range){ .hva = (uintptr_t)t.mem,
-						 .len = MEM_SIZE, .priv = pm },
+	copy_in(NULL,
+		&(struct vkvm_priv_range){
+			.hva = (uintptr_t)t.mem, .len = MEM_SIZE, .priv = pm },
 		1);
 	vkvm_private_written(t.vm);
 	/*
@@ -126,8 +128,8 @@ static void test_private_view(void **state)
 	pt = (uint64_t *)(t.mem + PT_GPA);
 	ppt = (uint64_t *)(pm + PT_GPA);
 	assert_true(pt[0] == (DATA_GPA | PTE_P | PTE_RW | CBIT));
-	assert_true(ppt[0] == (DATA_GPA | PTE_P | PTE_RW | CBIT | PTE_A |
-			       PTE_D));
+	assert_true(ppt[0] ==
+		    (DATA_GPA | PTE_P | PTE_RW | CBIT | PTE_A | PTE_D));
 	/* dirty: the data page and the tables; taken once */
 	assert_true(vkvm_private_pending(t.fd));
 	assert_int_equal(vkvm_private_dirty(t.fd, keep, &s), 0);
@@ -146,8 +148,9 @@ static void test_private_view(void **state)
 	 * (the engine's TLB was emptied).
 	 */
 	enter(&t, vp_mem2_start, vp_mem2_end,
-	      &(struct kvm_regs){ .rax = 0x1234, .rdx = 0x5678,
-				  .rbx = VA + 0x44 }, 0);
+	      &(struct kvm_regs){
+		      .rax = 0x1234, .rdx = 0x5678, .rbx = VA + 0x44 },
+	      0);
 	memcpy(pm + CODE_GPA, t.mem + CODE_GPA, PAGE);
 	vkvm_private_written(t.vm);
 	memset(t.mem + CODE_GPA, 0xf4, PAGE);
@@ -202,7 +205,8 @@ static void test_private_exception(void **state)
 static void test_private_real_mode(void **state)
 {
 	struct ranges s = { .n = 0 };
-	struct kvm_regs r = { .rax = 0xabcd, .rbx = DATA_GPA + 0x80,
+	struct kvm_regs r = { .rax = 0xabcd,
+			      .rbx = DATA_GPA + 0x80,
 			      .rcx = DATA_GPA + 0x80 };
 	struct kvm_sregs sr;
 	uint32_t priv, host = 0;
@@ -259,8 +263,8 @@ static void test_private_slot_again(void **state)
 	pm = priv_of(&t);
 	pm[100] = 0x77;
 	assert_int_equal(vkvm_ioctl(t.vm, KVM_SET_USER_MEMORY_REGION, &m), 0);
-	assert_int_equal(vkvm_private_lookup(t.vm, (uintptr_t)t.mem, 16, keep,
-					     &s), 0);
+	assert_int_equal(
+		vkvm_private_lookup(t.vm, (uintptr_t)t.mem, 16, keep, &s), 0);
 	assert_int_equal(s.n, 0);
 	m.memory_size = MEM_SIZE;
 	m.guest_phys_addr = 0x100000000ull;
