@@ -6,6 +6,10 @@
  * fill and lookup.  The fixture of test_vkvm_plat.c: PT[0] maps DATA with
  * bit 51, PT[1] the same page without.
  */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+
 #include "vkvm_plat_fixture.h"
 
 extern const uint8_t vp_mem2_start[], vp_mem2_end[];
@@ -201,6 +205,100 @@ static void test_private_exception(void **state)
 	t_free(&t);
 }
 
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+struct spinner {
+	struct t *t;
+	atomic_bool done;
+	long ret;
+};
+
+/* The dword at p once it is no longer old (10 s at most). */
+static uint32_t changed(const uint8_t *p, uint32_t old)
+{
+	struct timespec d = { 0, 5 * 1000 * 1000 };
+	uint32_t v = old;
+	int i;
+
+	for (i = 0; i < 2000 && v == old; i++) {
+		v = __atomic_load_n((const uint32_t *)p, __ATOMIC_RELAXED);
+		if (v == old)
+			nanosleep(&d, NULL);
+	}
+	assert_true(v != old);
+	return v;
+}
+
+static void *spin(void *arg)
+{
+	struct spinner *sp = arg;
+
+	sp->ret = vkvm_ioctl(sp->t->fd, KVM_RUN, NULL);
+	atomic_store(&sp->done, true);
+	return NULL;
+}
+
+/*
+ * The VM's dirty set while a vCPU runs in another thread (as before an
+ * SEV command): taken as of now, after that vCPU's time slice; its next
+ * writes are seen again.  The guest increments a private dword forever:
+ * incl (%rbx); jmp .-2.
+ */
+static void test_private_dirty_running(void **state)
+{
+	static const uint8_t loop[] = { 0xff, 0x03, 0xeb, 0xfc };
+	struct timespec d = { 0, 20 * 1000 * 1000 };
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	struct spinner sp = { .ret = 1 };
+	struct ranges s = { .n = 0 };
+	uint32_t n1, n2, host;
+	pthread_t th;
+	uint8_t *pm;
+	struct t t;
+	int i;
+
+	(void)state;
+	t_new(&t);
+	sp.t = &t;
+	atomic_init(&sp.done, false);
+	assert_int_equal(vkvm_set_pa_ignore(t.vm, CBIT), 0);
+	assert_int_equal(vkvm_set_private_view(t.vm, CBIT), 0);
+	enter(&t, loop, loop + sizeof(loop),
+	      &(struct kvm_regs){ .rbx = VA + 0x40 }, 0);
+	assert_int_equal(vkvm_private_fill(t.vm, copy_in, NULL), 0);
+	pm = priv_of(&t);
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGUSR1, &sa, NULL), 0);
+	assert_int_equal(pthread_create(&th, NULL, spin, &sp), 0);
+	/*
+	 * Each time the counter moved after the last take (read after it
+	 * returned), a write came after it: the next take has the page.
+	 */
+	n1 = 0;
+	for (i = 0; i < 3; i++) {
+		n1 = changed(pm + DATA_GPA + 0x40, n1);
+		s.n = 0;
+		assert_int_equal(vkvm_private_dirty(t.vm, keep, &s), 0);
+		assert_true(has_page(&s, DATA_GPA));
+		n1 = __atomic_load_n((uint32_t *)(pm + DATA_GPA + 0x40),
+				     __ATOMIC_RELAXED);
+	}
+	for (i = 0; i < 500 && !atomic_load(&sp.done); i++) {
+		pthread_kill(th, SIGUSR1);
+		nanosleep(&d, NULL);
+	}
+	pthread_join(th, NULL);
+	assert_int_equal(sp.ret, -EINTR);
+	memcpy(&n2, pm + DATA_GPA + 0x40, 4);
+	memcpy(&host, t.mem + DATA_GPA + 0x40, 4);
+	assert_true(n1 > 0 && n2 >= n1);
+	assert_int_equal(host, 0);
+	t_free(&t);
+}
+
 /* Paging off: every access is private; outside memory stays MMIO. */
 static void test_private_real_mode(void **state)
 {
@@ -291,6 +389,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_private_view),
 		cmocka_unit_test(test_private_exception),
+		cmocka_unit_test(test_private_dirty_running),
 		cmocka_unit_test(test_private_real_mode),
 		cmocka_unit_test(test_private_slot_again),
 	};
