@@ -21,10 +21,9 @@
 #include <linux/psp-sev.h>
 #include <openssl/evp.h>
 
-#include "demo_step.h"
 #include "layout.h"
+#include "vmm.h"
 
-#define KVM_X86_SEV_VM_TYPE 2ul
 #define KVM_SEV_INIT2_CMD 22
 #define CERT_LEN 0x824
 #define HDR_LEN 52
@@ -33,23 +32,8 @@
 extern const uint8_t demo_guest_start[], demo_guest_end[];
 extern const uint8_t demo_helper_start[], demo_helper_end[];
 
-struct vm {
-	int fd, vcpu;
-	struct kvm_run *run;
-};
-
-struct vmm {
-	struct demo_out o;
-	const char *dir, *softsev;
-	bool legacy;
-	uint32_t fw_error;	/* of the last failed SEV command */
-	int kvm, sev;
-	uint8_t *mem;
-	struct vm vm, mirror;
-};
-
-static __attribute__((noreturn)) void fail(struct vmm *v, int step,
-					     const char *what)
+__attribute__((noreturn)) void vmm_fail(struct vmm *v, int step,
+					const char *what)
 {
 	char msg[256];
 
@@ -62,7 +46,7 @@ static __attribute__((noreturn)) void fail(struct vmm *v, int step,
 	exit(1);
 }
 
-static int sev_op(struct vmm *v, int vm, uint32_t id, void *data)
+int vmm_sev_op(struct vmm *v, int vm, uint32_t id, void *data)
 {
 	struct kvm_sev_cmd c = { .id = id, .data = (uintptr_t)data,
 				 .sev_fd = (uint32_t)v->sev };
@@ -77,7 +61,7 @@ static void path(char *out, size_t len, struct vmm *v, const char *name)
 	snprintf(out, len, "%s/%s", v->dir, name);
 }
 
-static int save(struct vmm *v, const char *name, const void *buf, size_t len)
+int vmm_save(struct vmm *v, const char *name, const void *buf, size_t len)
 {
 	char p[4096], tmp[4200];
 	int fd, ok;
@@ -121,15 +105,22 @@ static uint32_t fnv1a(const uint8_t *p, size_t len)
 	return h;
 }
 
-static void build_image(uint8_t *img)
+void vmm_build_data(uint8_t *img)
+{
+	for (size_t i = DATA_GPA; i < IMAGE_LEN; i++)
+		img[i] = (uint8_t)(i * 131 + (i >> 8));
+}
+
+static void build_image(uint8_t *img, bool es)
 {
 	memset(img, 0, IMAGE_LEN);
+	if (es)
+		return es_build_image(img);
 	memcpy(img + GUEST_CODE_GPA, demo_guest_start,
 	       (size_t)(demo_guest_end - demo_guest_start));
 	memcpy(img + HELPER_GPA, demo_helper_start,
 	       (size_t)(demo_helper_end - demo_helper_start));
-	for (size_t i = DATA_GPA; i < IMAGE_LEN; i++)
-		img[i] = (uint8_t)(i * 131 + (i >> 8));
+	vmm_build_data(img);
 }
 
 static int open_devices(struct vmm *v)
@@ -177,7 +168,7 @@ static int set_cpuid(struct vmm *v, struct vm *vm)
  * context with cap (COPY makes a mirror, MOVE migrates), as a VMM must
  * before the VM has vCPUs.
  */
-static int make_vm(struct vmm *v, struct vm *vm, unsigned long type,
+int vmm_make_vm(struct vmm *v, struct vm *vm, unsigned long type,
 		   bool init, uint32_t cap, int from)
 {
 	struct kvm_userspace_memory_region mr = {
@@ -188,13 +179,18 @@ static int make_vm(struct vmm *v, struct vm *vm, unsigned long type,
 		 uint16_t pad1; uint32_t pad2[8]; } init2 = { 0 };
 	int sz;
 
+	if (v->es && type)
+		type = KVM_X86_SEV_ES_VM_TYPE;
 	if (v->legacy && type)
-		type = 0; /* KVM_SEV_INIT wants a DEFAULT-type VM */
+		type = 0; /* KVM_SEV_(ES_)INIT wants a DEFAULT-type VM */
 	vm->fd = ioctl(v->kvm, KVM_CREATE_VM, type);
 	if (vm->fd < 0)
 		return -1;
-	if (init && (v->legacy ? sev_op(v, vm->fd, KVM_SEV_INIT, NULL) :
-				 sev_op(v, vm->fd, KVM_SEV_INIT2_CMD, &init2)))
+	if (init && (v->legacy ? vmm_sev_op(v, vm->fd, v->es ? KVM_SEV_ES_INIT :
+							       KVM_SEV_INIT,
+					    NULL) :
+				 vmm_sev_op(v, vm->fd, KVM_SEV_INIT2_CMD,
+					    &init2)))
 		return -1;
 	if (cap == KVM_CAP_VM_COPY_ENC_CONTEXT_FROM &&
 	    ioctl(vm->fd, KVM_ENABLE_CAP, &ec))
@@ -217,7 +213,7 @@ static int make_vm(struct vmm *v, struct vm *vm, unsigned long type,
 }
 
 /* Flat 32-bit protected mode, no paging. */
-static int set_cpu(struct vm *vm, uint32_t rip, uint32_t rsp)
+int vmm_set_cpu(struct vm *vm, uint32_t rip, uint32_t rsp)
 {
 	struct kvm_segment cs = { .base = 0, .limit = 0xffffffff,
 				  .selector = 8, .type = 11, .present = 1,
@@ -247,9 +243,12 @@ static int run_to(struct vm *vm, uint16_t port, uint32_t *val)
 			return -1;
 		if (r->exit_reason != KVM_EXIT_IO ||
 		    r->io.direction != KVM_EXIT_IO_OUT) {
+			char got[160];
+
+			es_describe_exit(r, got, sizeof(got));
 			errno = EPROTO;
-			fprintf(stderr, "softsev-demo-vmm: unexpected exit %u\n",
-				r->exit_reason);
+			fprintf(stderr, "softsev-demo-vmm: wanted an OUT to "
+				"port 0x%x, KVM_RUN gave %s\n", port, got);
 			return -1;
 		}
 		if (r->io.port == port) {
@@ -261,12 +260,12 @@ static int run_to(struct vm *vm, uint16_t port, uint32_t *val)
 	return -1;
 }
 
-static int write_image(const char *file)
+static int write_image(const char *file, bool es)
 {
 	static uint8_t img[IMAGE_LEN];
 	FILE *f = fopen(file, "wb");
 
-	build_image(img);
+	build_image(img, es);
 	if (!f || fwrite(img, 1, sizeof(img), f) != sizeof(img) || fclose(f)) {
 		perror(file);
 		return 1;
@@ -295,7 +294,7 @@ static size_t load_b64(struct vmm *v, const char *name, uint8_t *out,
 }
 
 /* Poll for a file the other party writes by rename. */
-static int wait_for(struct vmm *v, const char *name, int seconds)
+int vmm_wait_for(struct vmm *v, const char *name, int seconds)
 {
 	char p[4096];
 
@@ -321,33 +320,34 @@ static void launch(struct vmm *v, uint32_t policy)
 
 	demo_begin(&v->o);
 	if (open_devices(v) ||
-	    make_vm(v, &v->vm, KVM_X86_SEV_VM_TYPE, true, 0, -1))
-		fail(v, 3, v->legacy ? "creating the SEV VM (KVM_SEV_INIT)" :
-				       "creating the SEV VM (KVM_SEV_INIT2)");
+	    vmm_make_vm(v, &v->vm, KVM_X86_SEV_VM_TYPE, true, 0, -1))
+		vmm_fail(v, 3, "creating the VM and KVM_SEV_INIT2 (or _INIT)");
 	if (load(v, "guest.img", v->mem, IMAGE_LEN, NULL))
-		fail(v, 3, "reading guest.img");
+		vmm_fail(v, 3, "reading guest.img");
 	up.uaddr = (uintptr_t)v->mem;
 	ls.dh_len = (uint32_t)load_b64(v, "owner/godh.b64", dh, sizeof(dh));
 	ls.session_len = (uint32_t)load_b64(v, "owner/session.b64", session,
 					    sizeof(session));
 	ls.dh_uaddr = (uintptr_t)dh;
 	ls.session_uaddr = (uintptr_t)session;
-	if (sev_op(v, v->vm.fd, KVM_SEV_LAUNCH_START, &ls))
-		fail(v, 3, "LAUNCH_START with the owner's GODH and session");
-	if (sev_op(v, v->vm.fd, KVM_SEV_LAUNCH_UPDATE_DATA, &up))
-		fail(v, 3, "LAUNCH_UPDATE_DATA");
-	if (set_cpu(&v->vm, GUEST_CODE_GPA, STACK_TOP))
-		fail(v, 3, "setting the vCPU's registers");
+	if (vmm_sev_op(v, v->vm.fd, KVM_SEV_LAUNCH_START, &ls))
+		vmm_fail(v, 3, "LAUNCH_START with the owner's GODH and session");
+	if (vmm_sev_op(v, v->vm.fd, KVM_SEV_LAUNCH_UPDATE_DATA, &up))
+		vmm_fail(v, 3, "LAUNCH_UPDATE_DATA");
+	if (vmm_set_cpu(&v->vm, GUEST_CODE_GPA, STACK_TOP))
+		vmm_fail(v, 3, "setting the vCPU's registers");
+	if (v->es)
+		es_launch_vmsas(v);
 	/* The length query every VMM makes first, then the real call. */
-	sev_op(v, v->vm.fd, KVM_SEV_LAUNCH_MEASURE, &lm);
+	vmm_sev_op(v, v->vm.fd, KVM_SEV_LAUNCH_MEASURE, &lm);
 	lm.uaddr = (uintptr_t)m;
 	if (lm.len != sizeof(m) ||
-	    sev_op(v, v->vm.fd, KVM_SEV_LAUNCH_MEASURE, &lm))
-		fail(v, 3, "LAUNCH_MEASURE");
+	    vmm_sev_op(v, v->vm.fd, KVM_SEV_LAUNCH_MEASURE, &lm))
+		vmm_fail(v, 3, "LAUNCH_MEASURE");
 	EVP_EncodeBlock((uint8_t *)text, m, sizeof(m));
 	strcat(text, "\n");
-	if (save(v, "measurement.b64", text, strlen(text)))
-		fail(v, 3, "writing measurement.b64");
+	if (vmm_save(v, "measurement.b64", text, strlen(text)))
+		vmm_fail(v, 3, "writing measurement.b64");
 	{
 		struct sev_user_data_status st;
 		struct sev_issue_cmd c = { SEV_PLATFORM_STATUS,
@@ -355,21 +355,24 @@ static void launch(struct vmm *v, uint32_t policy)
 
 		/* What QEMU's query-sev reports to the owner. */
 		if (ioctl(v->sev, SEV_ISSUE_CMD, &c))
-			fail(v, 3, "PLATFORM_STATUS");
+			vmm_fail(v, 3, "PLATFORM_STATUS");
 		snprintf(text, sizeof(text), "%u %u %u\n", st.api_major,
 			 st.api_minor, st.build);
-		if (save(v, "platform.txt", text, strlen(text)))
-			fail(v, 3, "writing platform.txt");
+		if (vmm_save(v, "platform.txt", text, strlen(text)))
+			vmm_fail(v, 3, "writing platform.txt");
 	}
-	snprintf(what, sizeof(what), "SEV VM (%s), handle %u: LAUNCH_START, "
-		 "LAUNCH_UPDATE_DATA over the 32 KiB image, LAUNCH_MEASURE",
-		 v->legacy ? "KVM_SEV_INIT" : "KVM_SEV_INIT2", ls.handle);
+	snprintf(what, sizeof(what), "%s VM (%s), handle %u: LAUNCH_START, "
+		 "LAUNCH_UPDATE_DATA over the 32 KiB image, %sLAUNCH_MEASURE",
+		 v->es ? "SEV-ES" : "SEV", !v->legacy ? "KVM_SEV_INIT2" :
+		 v->es ? "KVM_SEV_ES_INIT" : "KVM_SEV_INIT", ls.handle,
+		 v->es ? "LAUNCH_UPDATE_VMSA of the guest's and the mirror "
+			 "helper's vCPU, " : "");
 	demo_step(&v->o, 3, true, what,
 		  "the PSP hashed exactly what was loaded; only the owner's "
 		  "TIK can produce this MAC of it");
 
-	if (wait_for(v, "secret_payload.b64", 60))
-		fail(v, 3, "waiting for the owner's secret");
+	if (vmm_wait_for(v, "secret_payload.b64", 60))
+		vmm_fail(v, 3, "waiting for the owner's secret");
 	demo_begin(&v->o);
 	sec.hdr_len = (uint32_t)load_b64(v, "secret_header.b64", hdr,
 					 sizeof(hdr));
@@ -379,10 +382,10 @@ static void launch(struct vmm *v, uint32_t policy)
 	sec.trans_uaddr = (uintptr_t)trans;
 	sec.guest_uaddr = (uintptr_t)v->mem + SECRET_GPA;
 	sec.guest_len = sec.trans_len;
-	if (sev_op(v, v->vm.fd, KVM_SEV_LAUNCH_SECRET, &sec))
-		fail(v, 3, "LAUNCH_SECRET");
-	if (sev_op(v, v->vm.fd, KVM_SEV_LAUNCH_FINISH, NULL))
-		fail(v, 3, "LAUNCH_FINISH");
+	if (vmm_sev_op(v, v->vm.fd, KVM_SEV_LAUNCH_SECRET, &sec))
+		vmm_fail(v, 3, "LAUNCH_SECRET");
+	if (vmm_sev_op(v, v->vm.fd, KVM_SEV_LAUNCH_FINISH, NULL))
+		vmm_fail(v, 3, "LAUNCH_FINISH");
 	snprintf(what, sizeof(what), "LAUNCH_SECRET put %u encrypted bytes at "
 		 "guest address 0x%x; LAUNCH_FINISH", sec.trans_len,
 		 SECRET_GPA);
@@ -395,22 +398,22 @@ static void run_guest(struct vmm *v, struct vm *vm, int step, uint32_t *res,
 		      uint32_t *tick)
 {
 	if (run_to(vm, PORT_RESULT, res) || run_to(vm, PORT_TICK, tick))
-		fail(v, step, "KVM_RUN");
+		vmm_fail(v, step, "KVM_RUN");
 }
 
-static const char *which_kvm(int kvm)
+const char *vmm_which_kvm(int kvm)
 {
 	return emulated(kvm) ? "softsev's emulated KVM" : "the host's KVM";
 }
 
 /* What the guest's own SEV check (guest.S, sev_check) found. */
-static void sev_seen(struct vmm *v, char *out, size_t len)
+void vmm_sev_seen(struct vmm *v, char *out, size_t len)
 {
 	uint32_t status, ebx, same;
 
 	if (run_to(&v->vm, PORT_SEV, &status) ||
 	    run_to(&v->vm, PORT_SEV, &ebx) || run_to(&v->vm, PORT_SEV, &same))
-		fail(v, 4, "KVM_RUN");
+		vmm_fail(v, 4, "KVM_RUN");
 	if (status == UINT32_MAX)
 		snprintf(out, len, "; it is a plain KVM guest there (no SEV "
 			 "in its CPUID)");
@@ -425,36 +428,39 @@ static void sev_seen(struct vmm *v, char *out, size_t len)
 static void guest_runs(struct vmm *v)
 {
 	uint32_t res, tick;
-	char what[400], text[64], sev[160];
+	char what[600], text[64], sev[160], es[200] = "";
 
 	demo_begin(&v->o);
-	sev_seen(v, sev, sizeof(sev));
-	for (int i = 0; i < 3; i++)
-		run_guest(v, &v->vm, 4, &res, &tick);
+	vmm_sev_seen(v, sev, sizeof(sev));
+	if (v->es)
+		es_guest_runs(v, &res, &tick, es, sizeof(es));
+	else
+		for (int i = 0; i < 3; i++)
+			run_guest(v, &v->vm, 4, &res, &tick);
 	snprintf(text, sizeof(text), "%08x\n", res);
-	if (save(v, "guest_result.txt", text, strlen(text)))
-		fail(v, 4, "writing guest_result.txt");
+	if (vmm_save(v, "guest_result.txt", text, strlen(text)))
+		vmm_fail(v, 4, "writing guest_result.txt");
 	snprintf(what, sizeof(what), "the guest ran on %s: it hashed its "
-		 "secret to %08x (port 0x%x) and ticked %u times%s",
-		 which_kvm(v->kvm), res, PORT_RESULT, tick, sev);
+		 "secret to %08x (port 0x%x) and ticked %u times%s%s",
+		 vmm_which_kvm(v->kvm), res, PORT_RESULT, tick, sev, es);
 	demo_step(&v->o, 4, true, what,
 		  "only a guest launched as measured holds the secret; the "
 		  "host saw the answer, never the secret itself");
 	/* Let the owner check the answer before going on. */
-	if (wait_for(v, "result_checked", 60))
-		fail(v, 4, "waiting for the owner");
+	if (vmm_wait_for(v, "result_checked", 60))
+		vmm_fail(v, 4, "waiting for the owner");
 }
 
 /* DBG_DECRYPT through vm: what the guest sees in [gpa, gpa + len). */
-static uint32_t decrypted_digest(struct vmm *v, int vm, int step,
+uint32_t vmm_decrypted_digest(struct vmm *v, int vm, int step,
 				 uint32_t gpa, uint32_t len)
 {
 	static uint8_t buf[GUEST_MEM];
 	struct kvm_sev_dbg d = { (uintptr_t)v->mem + gpa, (uintptr_t)buf,
 				 len };
 
-	if (sev_op(v, vm, KVM_SEV_DBG_DECRYPT, &d))
-		fail(v, step, "DBG_DECRYPT");
+	if (vmm_sev_op(v, vm, KVM_SEV_DBG_DECRYPT, &d))
+		vmm_fail(v, step, "DBG_DECRYPT");
 	return fnv1a(buf, len);
 }
 
@@ -464,14 +470,18 @@ static void mirror_helper(struct vmm *v)
 	char what[256];
 
 	demo_begin(&v->o);
-	if (make_vm(v, &v->mirror, 0, false, KVM_CAP_VM_COPY_ENC_CONTEXT_FROM,
-		    v->vm.fd))
-		fail(v, 5, "KVM_CAP_VM_COPY_ENC_CONTEXT_FROM");
-	if (set_cpu(&v->mirror, HELPER_GPA, STACK_TOP - 0x1000) ||
-	    run_to(&v->mirror, PORT_HELPER_DONE, &done))
-		fail(v, 5, "running the helper vCPU in the mirror");
+	if (v->es) {
+		/* made and measured at launch (es_launch_vmsas) */
+		done = es_helper_runs(v);
+	} else if (vmm_make_vm(v, &v->mirror, 0, false,
+			       KVM_CAP_VM_COPY_ENC_CONTEXT_FROM, v->vm.fd)) {
+		vmm_fail(v, 5, "KVM_CAP_VM_COPY_ENC_CONTEXT_FROM");
+	} else if (vmm_set_cpu(&v->mirror, HELPER_GPA, STACK_TOP - 0x1000) ||
+		   run_to(&v->mirror, PORT_HELPER_DONE, &done)) {
+		vmm_fail(v, 5, "running the helper vCPU in the mirror");
+	}
 	memcpy(&shared, v->mem + SHARED_GPA, sizeof(shared));
-	want = decrypted_digest(v, v->vm.fd, 5, WALK_START,
+	want = vmm_decrypted_digest(v, v->vm.fd, 5, WALK_START,
 				WALK_END - WALK_START);
 	snprintf(what, sizeof(what), "mirror VM (COPY_ENC_CONTEXT): its "
 		 "helper vCPU hashed the guest's %d pages to %08x, DBG_DECRYPT "
@@ -492,23 +502,24 @@ static void move_context(struct vmm *v)
 	struct vm dst;
 	uint32_t res, tick, before;
 	int dead;
-	char what[256];
+	char what[400];
 
 	demo_begin(&v->o);
 	memcpy(&before, v->mem + COUNTER_GPA, sizeof(before));
-	if (ioctl(v->vm.vcpu, KVM_GET_REGS, &regs) ||
-	    ioctl(v->vm.vcpu, KVM_GET_SREGS, &sregs))
-		fail(v, 6, "saving the vCPU");
-	if (make_vm(v, &dst, KVM_X86_SEV_VM_TYPE, false,
+	/* SEV-ES: the state is the VMSA's, which goes with the context. */
+	if (!v->es && (ioctl(v->vm.vcpu, KVM_GET_REGS, &regs) ||
+		       ioctl(v->vm.vcpu, KVM_GET_SREGS, &sregs)))
+		vmm_fail(v, 6, "saving the vCPU");
+	if (vmm_make_vm(v, &dst, KVM_X86_SEV_VM_TYPE, false,
 		    KVM_CAP_VM_MOVE_ENC_CONTEXT_FROM, v->vm.fd))
-		fail(v, 6, "KVM_CAP_VM_MOVE_ENC_CONTEXT_FROM");
-	dead = sev_op(v, v->vm.fd, KVM_SEV_GUEST_STATUS, &gs) < 0 &&
+		vmm_fail(v, 6, "KVM_CAP_VM_MOVE_ENC_CONTEXT_FROM");
+	dead = vmm_sev_op(v, v->vm.fd, KVM_SEV_GUEST_STATUS, &gs) < 0 &&
 	       errno == EIO;
-	if (sev_op(v, v->mirror.fd, KVM_SEV_GUEST_STATUS, &gs))
-		fail(v, 6, "GUEST_STATUS through the mirror");
-	if (ioctl(dst.vcpu, KVM_SET_SREGS, &sregs) ||
-	    ioctl(dst.vcpu, KVM_SET_REGS, &regs))
-		fail(v, 6, "restoring the vCPU");
+	if (vmm_sev_op(v, v->mirror.fd, KVM_SEV_GUEST_STATUS, &gs))
+		vmm_fail(v, 6, "GUEST_STATUS through the mirror");
+	if (!v->es && (ioctl(dst.vcpu, KVM_SET_SREGS, &sregs) ||
+		       ioctl(dst.vcpu, KVM_SET_REGS, &regs)))
+		vmm_fail(v, 6, "restoring the vCPU");
 	close(v->vm.vcpu);
 	close(v->vm.fd);
 	v->vm = dst;
@@ -526,6 +537,9 @@ static void move_context(struct vmm *v)
 			 "6.10+ (quirk Q7: a KVM_SEV_INIT2 destination keeps "
 			 "need_init; --legacy-init shows the guest running "
 			 "on)" : "runs (NOT what Linux does)");
+		if (v->es)
+			strncat(what, "; the encrypted VMSA went with the "
+				"context", sizeof(what) - strlen(what) - 1);
 		demo_step(&v->o, 6, dead && q7, what,
 			  "intra-host migration (live update of the VMM) "
 			  "hands the encrypted guest over without "
@@ -565,17 +579,17 @@ static void send_guest(struct vmm *v, uint32_t result)
 	struct kvm_sev_guest_status gs;
 	struct cpu_state st = { .result = result };
 	size_t ask, ark;
-	char what[256];
+	char what[400], es[160] = "";
 
 	demo_begin(&v->o);
 	if (load(v, "hostB/pdh.cert", pdh, CERT_LEN, NULL) ||
 	    load(v, "hostB/cert_chain.cert", chain, sizeof(chain), NULL) ||
 	    load(v, "hostB/ask.cert", amd, sizeof(amd), &ask) ||
 	    load(v, "hostB/ark.cert", amd + ask, sizeof(amd) - ask, &ark))
-		fail(v, 7, "reading platform B's certificates");
-	if (ioctl(v->vm.vcpu, KVM_GET_REGS, &st.regs) ||
-	    ioctl(v->vm.vcpu, KVM_GET_SREGS, &st.sregs))
-		fail(v, 7, "saving the vCPU");
+		vmm_fail(v, 7, "reading platform B's certificates");
+	if (!v->es && (ioctl(v->vm.vcpu, KVM_GET_REGS, &st.regs) ||
+		       ioctl(v->vm.vcpu, KVM_GET_SREGS, &st.sregs)))
+		vmm_fail(v, 7, "saving the vCPU");
 	memcpy(&st.tick, v->mem + COUNTER_GPA, sizeof(st.tick));
 	/*
 	 * Q5: a moved-to VM keeps its own (never set) firmware fd, 0, and
@@ -583,19 +597,19 @@ static void send_guest(struct vmm *v, uint32_t result)
 	 * for DBG and SEND on it.
 	 */
 	if (dup2(v->sev, 0) < 0)
-		fail(v, 7, "dup2(/dev/sev, 0)");
-	st.digest = decrypted_digest(v, v->vm.fd, 7, 0, GUEST_MEM);
+		vmm_fail(v, 7, "dup2(/dev/sev, 0)");
+	st.digest = vmm_decrypted_digest(v, v->vm.fd, 7, 0, GUEST_MEM);
 	ss.pdh_cert_uaddr = (uintptr_t)pdh;
 	ss.pdh_cert_len = CERT_LEN;
 	ss.plat_certs_uaddr = (uintptr_t)chain;
 	ss.plat_certs_len = sizeof(chain);
 	ss.amd_certs_uaddr = (uintptr_t)amd;
 	ss.amd_certs_len = (uint32_t)(ask + ark);
-	sev_op(v, v->vm.fd, KVM_SEV_SEND_START, &ss); /* length query */
+	vmm_sev_op(v, v->vm.fd, KVM_SEV_SEND_START, &ss); /* length query */
 	ss.session_uaddr = (uintptr_t)session;
 	if (ss.session_len > sizeof(session) ||
-	    sev_op(v, v->vm.fd, KVM_SEV_SEND_START, &ss))
-		fail(v, 7, "SEND_START towards platform B's PDH");
+	    vmm_sev_op(v, v->vm.fd, KVM_SEV_SEND_START, &ss))
+		vmm_fail(v, 7, "SEND_START towards platform B's PDH");
 	for (int i = 0; i < NPAGES; i++) {
 		struct kvm_sev_send_update_data su = {
 			.hdr_uaddr = (uintptr_t)pages[i], .hdr_len = HDR_LEN,
@@ -605,24 +619,26 @@ static void send_guest(struct vmm *v, uint32_t result)
 			.trans_len = 4096,
 		};
 
-		if (sev_op(v, v->vm.fd, KVM_SEV_SEND_UPDATE_DATA, &su))
-			fail(v, 7, "SEND_UPDATE_DATA");
+		if (vmm_sev_op(v, v->vm.fd, KVM_SEV_SEND_UPDATE_DATA, &su))
+			vmm_fail(v, 7, "SEND_UPDATE_DATA");
 	}
-	if (sev_op(v, v->vm.fd, KVM_SEV_SEND_FINISH, NULL) ||
-	    sev_op(v, v->vm.fd, KVM_SEV_GUEST_STATUS, &gs))
-		fail(v, 7, "SEND_FINISH");
+	if (v->es)
+		es_send_vmsa(v, es, sizeof(es));
+	if (vmm_sev_op(v, v->vm.fd, KVM_SEV_SEND_FINISH, NULL) ||
+	    vmm_sev_op(v, v->vm.fd, KVM_SEV_GUEST_STATUS, &gs))
+		vmm_fail(v, 7, "SEND_FINISH");
 	path(what, sizeof(what), v, "mig");
 	mkdir(what, 0700);
 	if (ioctl(v->sev, SEV_ISSUE_CMD, &c) ||
-	    save(v, "mig/pdh.cert", own, CERT_LEN) ||
-	    save(v, "mig/session.bin", session, ss.session_len) ||
-	    save(v, "mig/pages.bin", pages, sizeof(pages)) ||
-	    save(v, "mig/cpu.bin", &st, sizeof(st)))
-		fail(v, 7, "writing the migration stream");
+	    vmm_save(v, "mig/pdh.cert", own, CERT_LEN) ||
+	    vmm_save(v, "mig/session.bin", session, ss.session_len) ||
+	    vmm_save(v, "mig/pages.bin", pages, sizeof(pages)) ||
+	    vmm_save(v, "mig/cpu.bin", &st, sizeof(st)))
+		vmm_fail(v, 7, "writing the migration stream");
 	snprintf(what, sizeof(what), "SEND_START/UPDATE_DATA x%d/FINISH to "
 		 "platform B: %d KiB re-encrypted under a fresh transport key "
-		 "(fd 0 made /dev/sev first: quirk Q5); the guest here is now "
-		 "%s", NPAGES, GUEST_MEM / 1024,
+		 "(fd 0 made /dev/sev first: quirk Q5)%s; the guest here is "
+		 "now %s", NPAGES, GUEST_MEM / 1024, es,
 		 gs.state == 6 ? "SENT" : "not SENT");
 	demo_step(&v->o, 7, gs.state == 6, what,
 		  "only platform B's PDH can unwrap the transport keys, so the "
@@ -685,7 +701,7 @@ static void teardown(struct vmm *v, int step)
 	close(v->vm.vcpu);
 	close(v->vm.fd);
 	if (platform_status(v, &in_use, &reclaim, &contexts))
-		fail(v, step, "softsev status --json");
+		vmm_fail(v, step, "softsev status --json");
 	snprintf(what, sizeof(what), "closed every VM; softsev status: %d "
 		 "ASID(s) in use, %d awaiting reclaim (WBINVD + DF_FLUSH "
 		 "before reuse), %d firmware guest context(s)", in_use,
@@ -707,7 +723,7 @@ static int source(struct vmm *v, uint32_t policy, bool migrate)
 	mirror_helper(v);
 	move_context(v);
 	if (load(v, "guest_result.txt", text, 8, NULL))
-		fail(v, 7, "guest_result.txt");
+		vmm_fail(v, 7, "guest_result.txt");
 	res = (uint32_t)strtoul(text, NULL, 16);
 	if (migrate)
 		send_guest(v, res);
@@ -728,19 +744,19 @@ static void receive_guest(struct vmm *v)
 
 	demo_begin(&v->o);
 	if (open_devices(v) ||
-	    make_vm(v, &v->vm, KVM_X86_SEV_VM_TYPE, true, 0, -1))
-		fail(v, 7, "creating the receiving SEV VM");
+	    vmm_make_vm(v, &v->vm, KVM_X86_SEV_VM_TYPE, true, 0, -1))
+		vmm_fail(v, 7, "creating the receiving VM");
 	if (load(v, "mig/pdh.cert", pdh, CERT_LEN, NULL) ||
 	    load(v, "mig/session.bin", session, sizeof(session), &slen) ||
 	    load(v, "mig/pages.bin", pages, sizeof(pages), NULL) ||
 	    load(v, "mig/cpu.bin", &st, sizeof(st), NULL))
-		fail(v, 7, "reading the migration stream");
+		vmm_fail(v, 7, "reading the migration stream");
 	rs.pdh_uaddr = (uintptr_t)pdh;
 	rs.pdh_len = CERT_LEN;
 	rs.session_uaddr = (uintptr_t)session;
 	rs.session_len = (uint32_t)slen;
-	if (sev_op(v, v->vm.fd, KVM_SEV_RECEIVE_START, &rs))
-		fail(v, 7, "RECEIVE_START with platform A's PDH");
+	if (vmm_sev_op(v, v->vm.fd, KVM_SEV_RECEIVE_START, &rs))
+		vmm_fail(v, 7, "RECEIVE_START with platform A's PDH");
 	for (int i = 0; i < NPAGES; i++) {
 		struct kvm_sev_receive_update_data ru = {
 			.hdr_uaddr = (uintptr_t)pages[i], .hdr_len = HDR_LEN,
@@ -750,16 +766,19 @@ static void receive_guest(struct vmm *v)
 			.trans_len = 4096,
 		};
 
-		if (sev_op(v, v->vm.fd, KVM_SEV_RECEIVE_UPDATE_DATA, &ru))
-			fail(v, 7, "RECEIVE_UPDATE_DATA");
+		if (vmm_sev_op(v, v->vm.fd, KVM_SEV_RECEIVE_UPDATE_DATA, &ru))
+			vmm_fail(v, 7, "RECEIVE_UPDATE_DATA");
 	}
-	if (sev_op(v, v->vm.fd, KVM_SEV_RECEIVE_FINISH, NULL) ||
-	    sev_op(v, v->vm.fd, KVM_SEV_GUEST_STATUS, &gs))
-		fail(v, 7, "RECEIVE_FINISH");
-	digest = decrypted_digest(v, v->vm.fd, 7, 0, GUEST_MEM);
+	if (vmm_sev_op(v, v->vm.fd, KVM_SEV_RECEIVE_FINISH, NULL) ||
+	    vmm_sev_op(v, v->vm.fd, KVM_SEV_GUEST_STATUS, &gs))
+		vmm_fail(v, 7, "RECEIVE_FINISH");
+	digest = vmm_decrypted_digest(v, v->vm.fd, 7, 0, GUEST_MEM);
+	if (v->es)
+		return es_received(v, rs.handle, digest, digest == st.digest &&
+						     gs.state == 3);
 	if (ioctl(v->vm.vcpu, KVM_SET_SREGS, &st.sregs) ||
 	    ioctl(v->vm.vcpu, KVM_SET_REGS, &st.regs))
-		fail(v, 7, "restoring the vCPU");
+		vmm_fail(v, 7, "restoring the vCPU");
 	run_guest(v, &v->vm, 7, &res, &tick);
 	snprintf(what, sizeof(what), "RECEIVE_START/UPDATE_DATA x%d/FINISH "
 		 "on platform B (handle %u): memory digest %08x %s, the guest "
@@ -786,6 +805,8 @@ int main(int argc, char **argv)
 			v.o.json = true;
 		else if (!strcmp(argv[i], "--legacy-init"))
 			v.legacy = true;
+		else if (!strcmp(argv[i], "--es"))
+			v.es = true;
 		else if (!strcmp(argv[i], "--no-send"))
 			migrate = false;
 		else if (!strcmp(argv[i], "--policy") && i + 1 < argc)
@@ -796,7 +817,7 @@ int main(int argc, char **argv)
 			v.o.actor = argv[++i];
 	}
 	if (argc >= 3 && !strcmp(argv[1], "image"))
-		return write_image(argv[2]);
+		return write_image(argv[2], v.es);
 	if (argc >= 3) {
 		v.dir = argv[2];
 		if (!strcmp(argv[1], "source"))
@@ -808,10 +829,11 @@ int main(int argc, char **argv)
 		}
 	}
 	fprintf(stderr,
-		"usage: softsev-demo-vmm image FILE\n"
+		"usage: softsev-demo-vmm image FILE [--es]\n"
 		"       softsev-demo-vmm source DIR [--policy P] [--no-send]\n"
 		"       softsev-demo-vmm target DIR\n"
-		"  common: [--legacy-init] [--softsev PATH] [--json] [--actor NAME]\n"
+		"  common: [--es] [--legacy-init] [--softsev PATH] [--json]\n"
+		"          [--actor NAME]\n"
 		"(started by softsev demo)\n");
 	return 2;
 }
