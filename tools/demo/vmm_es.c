@@ -81,6 +81,12 @@ void es_describe_exit(const struct kvm_run *r, char *out, size_t len)
 			 (unsigned long long)r->internal.data[0],
 			 (unsigned long long)r->internal.data[1]);
 		break;
+	case KVM_EXIT_SHUTDOWN:
+		snprintf(out, len, "KVM_EXIT_SHUTDOWN (a triple fault)");
+		break;
+	case KVM_EXIT_HLT:
+		snprintf(out, len, "KVM_EXIT_HLT");
+		break;
 	default:
 		snprintf(out, len, "exit reason %u", r->exit_reason);
 	}
