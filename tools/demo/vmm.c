@@ -731,7 +731,8 @@ static int source(struct vmm *v, uint32_t policy, bool migrate)
 	return 0;
 }
 
-static void receive_guest(struct vmm *v)
+/* policy: the guest's, as the source's VMM sends it along (QEMU does). */
+static void receive_guest(struct vmm *v, uint32_t policy)
 {
 	static uint8_t pdh[CERT_LEN], session[512];
 	static uint8_t pages[NPAGES][HDR_LEN + 4096];
@@ -751,6 +752,7 @@ static void receive_guest(struct vmm *v)
 	    load(v, "mig/pages.bin", pages, sizeof(pages), NULL) ||
 	    load(v, "mig/cpu.bin", &st, sizeof(st), NULL))
 		vmm_fail(v, 7, "reading the migration stream");
+	rs.policy = policy;
 	rs.pdh_uaddr = (uintptr_t)pdh;
 	rs.pdh_len = CERT_LEN;
 	rs.session_uaddr = (uintptr_t)session;
@@ -823,7 +825,7 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[1], "source"))
 			return source(&v, policy, migrate);
 		if (!strcmp(argv[1], "target")) {
-			receive_guest(&v);
+			receive_guest(&v, policy);
 			teardown(&v, 8);
 			return 0;
 		}
@@ -831,7 +833,7 @@ int main(int argc, char **argv)
 	fprintf(stderr,
 		"usage: softsev-demo-vmm image FILE [--es]\n"
 		"       softsev-demo-vmm source DIR [--policy P] [--no-send]\n"
-		"       softsev-demo-vmm target DIR\n"
+		"       softsev-demo-vmm target DIR [--policy P]\n"
 		"  common: [--es] [--legacy-init] [--softsev PATH] [--json]\n"
 		"          [--actor NAME]\n"
 		"(started by softsev demo)\n");
