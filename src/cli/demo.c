@@ -31,7 +31,8 @@
 #include "owner.h"
 
 #define SECRET "softsev demo: the owner's key.."	/* 32 bytes */
-#define ES_POLICY 0x4	/* SEV_POLICY_ES: the firmware launches it as SEV-ES only */
+/* SEV_POLICY_ES: the firmware launches the guest as SEV-ES only */
+#define ES_POLICY 0x4
 
 struct demo {
 	struct demo_out o;

@@ -25,7 +25,7 @@ static void put64(uint8_t *p, unsigned int off, uint64_t v)
 	memcpy(p + off, &v, 8);
 }
 
-/* A VMCB segment: selector, attributes (type S DPL P AVL L DB G), limit, base 0. */
+/* A VMCB segment: selector, attributes (type S DPL P AVL L DB G), limit. */
 static void put_seg(uint8_t *p, unsigned int off, uint16_t sel, uint16_t attr,
 		    uint32_t limit)
 {
@@ -44,8 +44,9 @@ void owner_vmsa_flat32(uint64_t rip, uint64_t rsp, uint64_t sev_features,
 		       uint8_t vmsa[OWNER_VMSA_LEN])
 {
 	const uint16_t code = 0xc9b, data = 0xc93; /* P S DB G, type 11 / 3 */
+	/* ES SS DS FS GS */
 	static const unsigned int data_segs[] = { 0x000, 0x020, 0x030, 0x040,
-						  0x050 };	/* ES SS DS FS GS */
+						  0x050 };
 	uint16_t fcw = RESET_FCW;
 	uint32_t mxcsr = RESET_MXCSR, limit = SYS_LIMIT;
 
@@ -64,7 +65,7 @@ void owner_vmsa_flat32(uint64_t rip, uint64_t rsp, uint64_t sev_features,
 	put64(vmsa, 0x178, rip);
 	put64(vmsa, 0x1d8, rsp);
 	put64(vmsa, 0x268, RESET_PAT);
-	put64(vmsa, 0x3b0, sev_features);		/* the VM's vmsa_features */
+	put64(vmsa, 0x3b0, sev_features);		/* vmsa_features */
 	put64(vmsa, 0x3e8, RESET_XCR0);
 	memcpy(vmsa + 0x408, &mxcsr, 4);
 	memcpy(vmsa + 0x410, &fcw, 2);

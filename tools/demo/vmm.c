@@ -32,8 +32,7 @@
 extern const uint8_t demo_guest_start[], demo_guest_end[];
 extern const uint8_t demo_helper_start[], demo_helper_end[];
 
-__attribute__((noreturn)) void vmm_fail(struct vmm *v, int step,
-					const char *what)
+__attribute__((noreturn)) void fail(struct vmm *v, int step, const char *what)
 {
 	char msg[256];
 
@@ -46,7 +45,7 @@ __attribute__((noreturn)) void vmm_fail(struct vmm *v, int step,
 	exit(1);
 }
 
-int vmm_sev_op(struct vmm *v, int vm, uint32_t id, void *data)
+int sev_op(struct vmm *v, int vm, uint32_t id, void *data)
 {
 	struct kvm_sev_cmd c = { .id = id, .data = (uintptr_t)data,
 				 .sev_fd = (uint32_t)v->sev };
@@ -61,7 +60,7 @@ static void path(char *out, size_t len, struct vmm *v, const char *name)
 	snprintf(out, len, "%s/%s", v->dir, name);
 }
 
-int vmm_save(struct vmm *v, const char *name, const void *buf, size_t len)
+static int save(struct vmm *v, const char *name, const void *buf, size_t len)
 {
 	char p[4096], tmp[4200];
 	int fd, ok;
@@ -105,7 +104,7 @@ static uint32_t fnv1a(const uint8_t *p, size_t len)
 	return h;
 }
 
-void vmm_build_data(uint8_t *img)
+void build_data(uint8_t *img)
 {
 	for (size_t i = DATA_GPA; i < IMAGE_LEN; i++)
 		img[i] = (uint8_t)(i * 131 + (i >> 8));
@@ -114,13 +113,15 @@ void vmm_build_data(uint8_t *img)
 static void build_image(uint8_t *img, bool es)
 {
 	memset(img, 0, IMAGE_LEN);
-	if (es)
-		return es_build_image(img);
+	if (es) {
+		es_build_image(img);
+		return;
+	}
 	memcpy(img + GUEST_CODE_GPA, demo_guest_start,
 	       (size_t)(demo_guest_end - demo_guest_start));
 	memcpy(img + HELPER_GPA, demo_helper_start,
 	       (size_t)(demo_helper_end - demo_helper_start));
-	vmm_build_data(img);
+	build_data(img);
 }
 
 static int open_devices(struct vmm *v)
@@ -168,8 +169,8 @@ static int set_cpuid(struct vmm *v, struct vm *vm)
  * context with cap (COPY makes a mirror, MOVE migrates), as a VMM must
  * before the VM has vCPUs.
  */
-int vmm_make_vm(struct vmm *v, struct vm *vm, unsigned long type,
-		   bool init, uint32_t cap, int from)
+int make_vm(struct vmm *v, struct vm *vm, unsigned long type, bool init,
+	    uint32_t cap, int from)
 {
 	struct kvm_userspace_memory_region mr = {
 		.memory_size = GUEST_MEM, .userspace_addr = (uintptr_t)v->mem
@@ -177,6 +178,7 @@ int vmm_make_vm(struct vmm *v, struct vm *vm, unsigned long type,
 	struct kvm_enable_cap ec = { .cap = cap, .args = { (uint64_t)from } };
 	struct { uint64_t vmsa_features; uint32_t flags; uint16_t ghcb;
 		 uint16_t pad1; uint32_t pad2[8]; } init2 = { 0 };
+	uint32_t legacy_init = v->es ? KVM_SEV_ES_INIT : KVM_SEV_INIT;
 	int sz;
 
 	if (v->es && type)
@@ -186,11 +188,8 @@ int vmm_make_vm(struct vmm *v, struct vm *vm, unsigned long type,
 	vm->fd = ioctl(v->kvm, KVM_CREATE_VM, type);
 	if (vm->fd < 0)
 		return -1;
-	if (init && (v->legacy ? vmm_sev_op(v, vm->fd, v->es ? KVM_SEV_ES_INIT :
-							       KVM_SEV_INIT,
-					    NULL) :
-				 vmm_sev_op(v, vm->fd, KVM_SEV_INIT2_CMD,
-					    &init2)))
+	if (init && (v->legacy ? sev_op(v, vm->fd, legacy_init, NULL) :
+				 sev_op(v, vm->fd, KVM_SEV_INIT2_CMD, &init2)))
 		return -1;
 	if (cap == KVM_CAP_VM_COPY_ENC_CONTEXT_FROM &&
 	    ioctl(vm->fd, KVM_ENABLE_CAP, &ec))
@@ -213,7 +212,7 @@ int vmm_make_vm(struct vmm *v, struct vm *vm, unsigned long type,
 }
 
 /* Flat 32-bit protected mode, no paging. */
-int vmm_set_cpu(struct vm *vm, uint32_t rip, uint32_t rsp)
+int set_cpu(struct vm *vm, uint32_t rip, uint32_t rsp)
 {
 	struct kvm_segment cs = { .base = 0, .limit = 0xffffffff,
 				  .selector = 8, .type = 11, .present = 1,
@@ -294,7 +293,7 @@ static size_t load_b64(struct vmm *v, const char *name, uint8_t *out,
 }
 
 /* Poll for a file the other party writes by rename. */
-int vmm_wait_for(struct vmm *v, const char *name, int seconds)
+static int wait_for(struct vmm *v, const char *name, int seconds)
 {
 	char p[4096];
 
@@ -320,34 +319,35 @@ static void launch(struct vmm *v, uint32_t policy)
 
 	demo_begin(&v->o);
 	if (open_devices(v) ||
-	    vmm_make_vm(v, &v->vm, KVM_X86_SEV_VM_TYPE, true, 0, -1))
-		vmm_fail(v, 3, "creating the VM and KVM_SEV_INIT2 (or _INIT)");
+	    make_vm(v, &v->vm, KVM_X86_SEV_VM_TYPE, true, 0, -1))
+		fail(v, 3, v->legacy ? "creating the SEV VM (KVM_SEV_INIT)" :
+				       "creating the SEV VM (KVM_SEV_INIT2)");
 	if (load(v, "guest.img", v->mem, IMAGE_LEN, NULL))
-		vmm_fail(v, 3, "reading guest.img");
+		fail(v, 3, "reading guest.img");
 	up.uaddr = (uintptr_t)v->mem;
 	ls.dh_len = (uint32_t)load_b64(v, "owner/godh.b64", dh, sizeof(dh));
 	ls.session_len = (uint32_t)load_b64(v, "owner/session.b64", session,
 					    sizeof(session));
 	ls.dh_uaddr = (uintptr_t)dh;
 	ls.session_uaddr = (uintptr_t)session;
-	if (vmm_sev_op(v, v->vm.fd, KVM_SEV_LAUNCH_START, &ls))
-		vmm_fail(v, 3, "LAUNCH_START with the owner's GODH and session");
-	if (vmm_sev_op(v, v->vm.fd, KVM_SEV_LAUNCH_UPDATE_DATA, &up))
-		vmm_fail(v, 3, "LAUNCH_UPDATE_DATA");
-	if (vmm_set_cpu(&v->vm, GUEST_CODE_GPA, STACK_TOP))
-		vmm_fail(v, 3, "setting the vCPU's registers");
+	if (sev_op(v, v->vm.fd, KVM_SEV_LAUNCH_START, &ls))
+		fail(v, 3, "LAUNCH_START with the owner's GODH and session");
+	if (sev_op(v, v->vm.fd, KVM_SEV_LAUNCH_UPDATE_DATA, &up))
+		fail(v, 3, "LAUNCH_UPDATE_DATA");
+	if (set_cpu(&v->vm, GUEST_CODE_GPA, STACK_TOP))
+		fail(v, 3, "setting the vCPU's registers");
 	if (v->es)
 		es_launch_vmsas(v);
 	/* The length query every VMM makes first, then the real call. */
-	vmm_sev_op(v, v->vm.fd, KVM_SEV_LAUNCH_MEASURE, &lm);
+	sev_op(v, v->vm.fd, KVM_SEV_LAUNCH_MEASURE, &lm);
 	lm.uaddr = (uintptr_t)m;
 	if (lm.len != sizeof(m) ||
-	    vmm_sev_op(v, v->vm.fd, KVM_SEV_LAUNCH_MEASURE, &lm))
-		vmm_fail(v, 3, "LAUNCH_MEASURE");
+	    sev_op(v, v->vm.fd, KVM_SEV_LAUNCH_MEASURE, &lm))
+		fail(v, 3, "LAUNCH_MEASURE");
 	EVP_EncodeBlock((uint8_t *)text, m, sizeof(m));
 	strcat(text, "\n");
-	if (vmm_save(v, "measurement.b64", text, strlen(text)))
-		vmm_fail(v, 3, "writing measurement.b64");
+	if (save(v, "measurement.b64", text, strlen(text)))
+		fail(v, 3, "writing measurement.b64");
 	{
 		struct sev_user_data_status st;
 		struct sev_issue_cmd c = { SEV_PLATFORM_STATUS,
@@ -355,11 +355,11 @@ static void launch(struct vmm *v, uint32_t policy)
 
 		/* What QEMU's query-sev reports to the owner. */
 		if (ioctl(v->sev, SEV_ISSUE_CMD, &c))
-			vmm_fail(v, 3, "PLATFORM_STATUS");
+			fail(v, 3, "PLATFORM_STATUS");
 		snprintf(text, sizeof(text), "%u %u %u\n", st.api_major,
 			 st.api_minor, st.build);
-		if (vmm_save(v, "platform.txt", text, strlen(text)))
-			vmm_fail(v, 3, "writing platform.txt");
+		if (save(v, "platform.txt", text, strlen(text)))
+			fail(v, 3, "writing platform.txt");
 	}
 	snprintf(what, sizeof(what), "%s VM (%s), handle %u: LAUNCH_START, "
 		 "LAUNCH_UPDATE_DATA over the 32 KiB image, %sLAUNCH_MEASURE",
@@ -371,8 +371,8 @@ static void launch(struct vmm *v, uint32_t policy)
 		  "the PSP hashed exactly what was loaded; only the owner's "
 		  "TIK can produce this MAC of it");
 
-	if (vmm_wait_for(v, "secret_payload.b64", 60))
-		vmm_fail(v, 3, "waiting for the owner's secret");
+	if (wait_for(v, "secret_payload.b64", 60))
+		fail(v, 3, "waiting for the owner's secret");
 	demo_begin(&v->o);
 	sec.hdr_len = (uint32_t)load_b64(v, "secret_header.b64", hdr,
 					 sizeof(hdr));
@@ -382,10 +382,10 @@ static void launch(struct vmm *v, uint32_t policy)
 	sec.trans_uaddr = (uintptr_t)trans;
 	sec.guest_uaddr = (uintptr_t)v->mem + SECRET_GPA;
 	sec.guest_len = sec.trans_len;
-	if (vmm_sev_op(v, v->vm.fd, KVM_SEV_LAUNCH_SECRET, &sec))
-		vmm_fail(v, 3, "LAUNCH_SECRET");
-	if (vmm_sev_op(v, v->vm.fd, KVM_SEV_LAUNCH_FINISH, NULL))
-		vmm_fail(v, 3, "LAUNCH_FINISH");
+	if (sev_op(v, v->vm.fd, KVM_SEV_LAUNCH_SECRET, &sec))
+		fail(v, 3, "LAUNCH_SECRET");
+	if (sev_op(v, v->vm.fd, KVM_SEV_LAUNCH_FINISH, NULL))
+		fail(v, 3, "LAUNCH_FINISH");
 	snprintf(what, sizeof(what), "LAUNCH_SECRET put %u encrypted bytes at "
 		 "guest address 0x%x; LAUNCH_FINISH", sec.trans_len,
 		 SECRET_GPA);
@@ -398,22 +398,22 @@ static void run_guest(struct vmm *v, struct vm *vm, int step, uint32_t *res,
 		      uint32_t *tick)
 {
 	if (run_to(vm, PORT_RESULT, res) || run_to(vm, PORT_TICK, tick))
-		vmm_fail(v, step, "KVM_RUN");
+		fail(v, step, "KVM_RUN");
 }
 
-const char *vmm_which_kvm(int kvm)
+static const char *which_kvm(int kvm)
 {
 	return emulated(kvm) ? "softsev's emulated KVM" : "the host's KVM";
 }
 
 /* What the guest's own SEV check (guest.S, sev_check) found. */
-void vmm_sev_seen(struct vmm *v, char *out, size_t len)
+static void sev_seen(struct vmm *v, char *out, size_t len)
 {
 	uint32_t status, ebx, same;
 
 	if (run_to(&v->vm, PORT_SEV, &status) ||
 	    run_to(&v->vm, PORT_SEV, &ebx) || run_to(&v->vm, PORT_SEV, &same))
-		vmm_fail(v, 4, "KVM_RUN");
+		fail(v, 4, "KVM_RUN");
 	if (status == UINT32_MAX)
 		snprintf(out, len, "; it is a plain KVM guest there (no SEV "
 			 "in its CPUID)");
@@ -431,37 +431,51 @@ static void guest_runs(struct vmm *v)
 	char what[600], text[64], sev[160], es[200] = "";
 
 	demo_begin(&v->o);
-	vmm_sev_seen(v, sev, sizeof(sev));
+	sev_seen(v, sev, sizeof(sev));
 	if (v->es)
 		es_guest_runs(v, &res, &tick, es, sizeof(es));
 	else
 		for (int i = 0; i < 3; i++)
 			run_guest(v, &v->vm, 4, &res, &tick);
 	snprintf(text, sizeof(text), "%08x\n", res);
-	if (vmm_save(v, "guest_result.txt", text, strlen(text)))
-		vmm_fail(v, 4, "writing guest_result.txt");
+	if (save(v, "guest_result.txt", text, strlen(text)))
+		fail(v, 4, "writing guest_result.txt");
 	snprintf(what, sizeof(what), "the guest ran on %s: it hashed its "
 		 "secret to %08x (port 0x%x) and ticked %u times%s%s",
-		 vmm_which_kvm(v->kvm), res, PORT_RESULT, tick, sev, es);
+		 which_kvm(v->kvm), res, PORT_RESULT, tick, sev, es);
 	demo_step(&v->o, 4, true, what,
 		  "only a guest launched as measured holds the secret; the "
 		  "host saw the answer, never the secret itself");
 	/* Let the owner check the answer before going on. */
-	if (vmm_wait_for(v, "result_checked", 60))
-		vmm_fail(v, 4, "waiting for the owner");
+	if (wait_for(v, "result_checked", 60))
+		fail(v, 4, "waiting for the owner");
 }
 
 /* DBG_DECRYPT through vm: what the guest sees in [gpa, gpa + len). */
-uint32_t vmm_decrypted_digest(struct vmm *v, int vm, int step,
+static uint32_t decrypted_digest(struct vmm *v, int vm, int step,
 				 uint32_t gpa, uint32_t len)
 {
 	static uint8_t buf[GUEST_MEM];
 	struct kvm_sev_dbg d = { (uintptr_t)v->mem + gpa, (uintptr_t)buf,
 				 len };
 
-	if (vmm_sev_op(v, vm, KVM_SEV_DBG_DECRYPT, &d))
-		vmm_fail(v, step, "DBG_DECRYPT");
+	if (sev_op(v, vm, KVM_SEV_DBG_DECRYPT, &d))
+		fail(v, step, "DBG_DECRYPT");
 	return fnv1a(buf, len);
+}
+
+/* The mirror and its helper vCPU, run to the helper's report. */
+static uint32_t helper_runs(struct vmm *v)
+{
+	uint32_t done;
+
+	if (make_vm(v, &v->mirror, 0, false, KVM_CAP_VM_COPY_ENC_CONTEXT_FROM,
+		    v->vm.fd))
+		fail(v, 5, "KVM_CAP_VM_COPY_ENC_CONTEXT_FROM");
+	if (set_cpu(&v->mirror, HELPER_GPA, STACK_TOP - 0x1000) ||
+	    run_to(&v->mirror, PORT_HELPER_DONE, &done))
+		fail(v, 5, "running the helper vCPU in the mirror");
+	return done;
 }
 
 static void mirror_helper(struct vmm *v)
@@ -470,23 +484,16 @@ static void mirror_helper(struct vmm *v)
 	char what[256];
 
 	demo_begin(&v->o);
-	if (v->es) {
-		/* made and measured at launch (es_launch_vmsas) */
-		done = es_helper_runs(v);
-	} else if (vmm_make_vm(v, &v->mirror, 0, false,
-			       KVM_CAP_VM_COPY_ENC_CONTEXT_FROM, v->vm.fd)) {
-		vmm_fail(v, 5, "KVM_CAP_VM_COPY_ENC_CONTEXT_FROM");
-	} else if (vmm_set_cpu(&v->mirror, HELPER_GPA, STACK_TOP - 0x1000) ||
-		   run_to(&v->mirror, PORT_HELPER_DONE, &done)) {
-		vmm_fail(v, 5, "running the helper vCPU in the mirror");
-	}
+	/* SEV-ES: the mirror was made and measured at launch */
+	done = v->es ? es_helper_runs(v) : helper_runs(v);
 	memcpy(&shared, v->mem + SHARED_GPA, sizeof(shared));
-	want = vmm_decrypted_digest(v, v->vm.fd, 5, WALK_START,
+	want = decrypted_digest(v, v->vm.fd, 5, WALK_START,
 				WALK_END - WALK_START);
 	snprintf(what, sizeof(what), "mirror VM (COPY_ENC_CONTEXT): its "
-		 "helper vCPU hashed the guest's %d pages to %08x, DBG_DECRYPT "
-		 "of them gives %08x", (WALK_END - WALK_START) / 4096, shared,
-		 want);
+		 "helper vCPU%s hashed the guest's %d pages to %08x, "
+		 "DBG_DECRYPT of them gives %08x",
+		 v->es ? " (launched with the guest, its VMSA measured)" : "",
+		 (WALK_END - WALK_START) / 4096, shared, want);
 	demo_step(&v->o, 5, shared == want && done == shared, what,
 		  "a migration helper runs inside the guest's encryption "
 		  "context without touching the guest's vCPUs");
@@ -509,17 +516,17 @@ static void move_context(struct vmm *v)
 	/* SEV-ES: the state is the VMSA's, which goes with the context. */
 	if (!v->es && (ioctl(v->vm.vcpu, KVM_GET_REGS, &regs) ||
 		       ioctl(v->vm.vcpu, KVM_GET_SREGS, &sregs)))
-		vmm_fail(v, 6, "saving the vCPU");
-	if (vmm_make_vm(v, &dst, KVM_X86_SEV_VM_TYPE, false,
+		fail(v, 6, "saving the vCPU");
+	if (make_vm(v, &dst, KVM_X86_SEV_VM_TYPE, false,
 		    KVM_CAP_VM_MOVE_ENC_CONTEXT_FROM, v->vm.fd))
-		vmm_fail(v, 6, "KVM_CAP_VM_MOVE_ENC_CONTEXT_FROM");
-	dead = vmm_sev_op(v, v->vm.fd, KVM_SEV_GUEST_STATUS, &gs) < 0 &&
+		fail(v, 6, "KVM_CAP_VM_MOVE_ENC_CONTEXT_FROM");
+	dead = sev_op(v, v->vm.fd, KVM_SEV_GUEST_STATUS, &gs) < 0 &&
 	       errno == EIO;
-	if (vmm_sev_op(v, v->mirror.fd, KVM_SEV_GUEST_STATUS, &gs))
-		vmm_fail(v, 6, "GUEST_STATUS through the mirror");
+	if (sev_op(v, v->mirror.fd, KVM_SEV_GUEST_STATUS, &gs))
+		fail(v, 6, "GUEST_STATUS through the mirror");
 	if (!v->es && (ioctl(dst.vcpu, KVM_SET_SREGS, &sregs) ||
 		       ioctl(dst.vcpu, KVM_SET_REGS, &regs)))
-		vmm_fail(v, 6, "restoring the vCPU");
+		fail(v, 6, "restoring the vCPU");
 	close(v->vm.vcpu);
 	close(v->vm.fd);
 	v->vm = dst;
@@ -586,10 +593,10 @@ static void send_guest(struct vmm *v, uint32_t result)
 	    load(v, "hostB/cert_chain.cert", chain, sizeof(chain), NULL) ||
 	    load(v, "hostB/ask.cert", amd, sizeof(amd), &ask) ||
 	    load(v, "hostB/ark.cert", amd + ask, sizeof(amd) - ask, &ark))
-		vmm_fail(v, 7, "reading platform B's certificates");
+		fail(v, 7, "reading platform B's certificates");
 	if (!v->es && (ioctl(v->vm.vcpu, KVM_GET_REGS, &st.regs) ||
 		       ioctl(v->vm.vcpu, KVM_GET_SREGS, &st.sregs)))
-		vmm_fail(v, 7, "saving the vCPU");
+		fail(v, 7, "saving the vCPU");
 	memcpy(&st.tick, v->mem + COUNTER_GPA, sizeof(st.tick));
 	/*
 	 * Q5: a moved-to VM keeps its own (never set) firmware fd, 0, and
@@ -597,19 +604,19 @@ static void send_guest(struct vmm *v, uint32_t result)
 	 * for DBG and SEND on it.
 	 */
 	if (dup2(v->sev, 0) < 0)
-		vmm_fail(v, 7, "dup2(/dev/sev, 0)");
-	st.digest = vmm_decrypted_digest(v, v->vm.fd, 7, 0, GUEST_MEM);
+		fail(v, 7, "dup2(/dev/sev, 0)");
+	st.digest = decrypted_digest(v, v->vm.fd, 7, 0, GUEST_MEM);
 	ss.pdh_cert_uaddr = (uintptr_t)pdh;
 	ss.pdh_cert_len = CERT_LEN;
 	ss.plat_certs_uaddr = (uintptr_t)chain;
 	ss.plat_certs_len = sizeof(chain);
 	ss.amd_certs_uaddr = (uintptr_t)amd;
 	ss.amd_certs_len = (uint32_t)(ask + ark);
-	vmm_sev_op(v, v->vm.fd, KVM_SEV_SEND_START, &ss); /* length query */
+	sev_op(v, v->vm.fd, KVM_SEV_SEND_START, &ss); /* length query */
 	ss.session_uaddr = (uintptr_t)session;
 	if (ss.session_len > sizeof(session) ||
-	    vmm_sev_op(v, v->vm.fd, KVM_SEV_SEND_START, &ss))
-		vmm_fail(v, 7, "SEND_START towards platform B's PDH");
+	    sev_op(v, v->vm.fd, KVM_SEV_SEND_START, &ss))
+		fail(v, 7, "SEND_START towards platform B's PDH");
 	for (int i = 0; i < NPAGES; i++) {
 		struct kvm_sev_send_update_data su = {
 			.hdr_uaddr = (uintptr_t)pages[i], .hdr_len = HDR_LEN,
@@ -619,22 +626,22 @@ static void send_guest(struct vmm *v, uint32_t result)
 			.trans_len = 4096,
 		};
 
-		if (vmm_sev_op(v, v->vm.fd, KVM_SEV_SEND_UPDATE_DATA, &su))
-			vmm_fail(v, 7, "SEND_UPDATE_DATA");
+		if (sev_op(v, v->vm.fd, KVM_SEV_SEND_UPDATE_DATA, &su))
+			fail(v, 7, "SEND_UPDATE_DATA");
 	}
 	if (v->es)
 		es_send_vmsa(v, es, sizeof(es));
-	if (vmm_sev_op(v, v->vm.fd, KVM_SEV_SEND_FINISH, NULL) ||
-	    vmm_sev_op(v, v->vm.fd, KVM_SEV_GUEST_STATUS, &gs))
-		vmm_fail(v, 7, "SEND_FINISH");
+	if (sev_op(v, v->vm.fd, KVM_SEV_SEND_FINISH, NULL) ||
+	    sev_op(v, v->vm.fd, KVM_SEV_GUEST_STATUS, &gs))
+		fail(v, 7, "SEND_FINISH");
 	path(what, sizeof(what), v, "mig");
 	mkdir(what, 0700);
 	if (ioctl(v->sev, SEV_ISSUE_CMD, &c) ||
-	    vmm_save(v, "mig/pdh.cert", own, CERT_LEN) ||
-	    vmm_save(v, "mig/session.bin", session, ss.session_len) ||
-	    vmm_save(v, "mig/pages.bin", pages, sizeof(pages)) ||
-	    vmm_save(v, "mig/cpu.bin", &st, sizeof(st)))
-		vmm_fail(v, 7, "writing the migration stream");
+	    save(v, "mig/pdh.cert", own, CERT_LEN) ||
+	    save(v, "mig/session.bin", session, ss.session_len) ||
+	    save(v, "mig/pages.bin", pages, sizeof(pages)) ||
+	    save(v, "mig/cpu.bin", &st, sizeof(st)))
+		fail(v, 7, "writing the migration stream");
 	snprintf(what, sizeof(what), "SEND_START/UPDATE_DATA x%d/FINISH to "
 		 "platform B: %d KiB re-encrypted under a fresh transport key "
 		 "(fd 0 made /dev/sev first: quirk Q5)%s; the guest here is "
@@ -701,7 +708,7 @@ static void teardown(struct vmm *v, int step)
 	close(v->vm.vcpu);
 	close(v->vm.fd);
 	if (platform_status(v, &in_use, &reclaim, &contexts))
-		vmm_fail(v, step, "softsev status --json");
+		fail(v, step, "softsev status --json");
 	snprintf(what, sizeof(what), "closed every VM; softsev status: %d "
 		 "ASID(s) in use, %d awaiting reclaim (WBINVD + DF_FLUSH "
 		 "before reuse), %d firmware guest context(s)", in_use,
@@ -723,7 +730,7 @@ static int source(struct vmm *v, uint32_t policy, bool migrate)
 	mirror_helper(v);
 	move_context(v);
 	if (load(v, "guest_result.txt", text, 8, NULL))
-		vmm_fail(v, 7, "guest_result.txt");
+		fail(v, 7, "guest_result.txt");
 	res = (uint32_t)strtoul(text, NULL, 16);
 	if (migrate)
 		send_guest(v, res);
@@ -745,20 +752,20 @@ static void receive_guest(struct vmm *v, uint32_t policy)
 
 	demo_begin(&v->o);
 	if (open_devices(v) ||
-	    vmm_make_vm(v, &v->vm, KVM_X86_SEV_VM_TYPE, true, 0, -1))
-		vmm_fail(v, 7, "creating the receiving VM");
+	    make_vm(v, &v->vm, KVM_X86_SEV_VM_TYPE, true, 0, -1))
+		fail(v, 7, "creating the receiving VM");
 	if (load(v, "mig/pdh.cert", pdh, CERT_LEN, NULL) ||
 	    load(v, "mig/session.bin", session, sizeof(session), &slen) ||
 	    load(v, "mig/pages.bin", pages, sizeof(pages), NULL) ||
 	    load(v, "mig/cpu.bin", &st, sizeof(st), NULL))
-		vmm_fail(v, 7, "reading the migration stream");
+		fail(v, 7, "reading the migration stream");
 	rs.policy = policy;
 	rs.pdh_uaddr = (uintptr_t)pdh;
 	rs.pdh_len = CERT_LEN;
 	rs.session_uaddr = (uintptr_t)session;
 	rs.session_len = (uint32_t)slen;
-	if (vmm_sev_op(v, v->vm.fd, KVM_SEV_RECEIVE_START, &rs))
-		vmm_fail(v, 7, "RECEIVE_START with platform A's PDH");
+	if (sev_op(v, v->vm.fd, KVM_SEV_RECEIVE_START, &rs))
+		fail(v, 7, "RECEIVE_START with platform A's PDH");
 	for (int i = 0; i < NPAGES; i++) {
 		struct kvm_sev_receive_update_data ru = {
 			.hdr_uaddr = (uintptr_t)pages[i], .hdr_len = HDR_LEN,
@@ -768,19 +775,21 @@ static void receive_guest(struct vmm *v, uint32_t policy)
 			.trans_len = 4096,
 		};
 
-		if (vmm_sev_op(v, v->vm.fd, KVM_SEV_RECEIVE_UPDATE_DATA, &ru))
-			vmm_fail(v, 7, "RECEIVE_UPDATE_DATA");
+		if (sev_op(v, v->vm.fd, KVM_SEV_RECEIVE_UPDATE_DATA, &ru))
+			fail(v, 7, "RECEIVE_UPDATE_DATA");
 	}
-	if (vmm_sev_op(v, v->vm.fd, KVM_SEV_RECEIVE_FINISH, NULL) ||
-	    vmm_sev_op(v, v->vm.fd, KVM_SEV_GUEST_STATUS, &gs))
-		vmm_fail(v, 7, "RECEIVE_FINISH");
-	digest = vmm_decrypted_digest(v, v->vm.fd, 7, 0, GUEST_MEM);
-	if (v->es)
-		return es_received(v, rs.handle, digest, digest == st.digest &&
-						     gs.state == 3);
+	if (sev_op(v, v->vm.fd, KVM_SEV_RECEIVE_FINISH, NULL) ||
+	    sev_op(v, v->vm.fd, KVM_SEV_GUEST_STATUS, &gs))
+		fail(v, 7, "RECEIVE_FINISH");
+	digest = decrypted_digest(v, v->vm.fd, 7, 0, GUEST_MEM);
+	if (v->es) {
+		es_received(v, rs.handle, digest,
+			    digest == st.digest && gs.state == 3);
+		return;
+	}
 	if (ioctl(v->vm.vcpu, KVM_SET_SREGS, &st.sregs) ||
 	    ioctl(v->vm.vcpu, KVM_SET_REGS, &st.regs))
-		vmm_fail(v, 7, "restoring the vCPU");
+		fail(v, 7, "restoring the vCPU");
 	run_guest(v, &v->vm, 7, &res, &tick);
 	snprintf(what, sizeof(what), "RECEIVE_START/UPDATE_DATA x%d/FINISH "
 		 "on platform B (handle %u): memory digest %08x %s, the guest "

@@ -32,20 +32,13 @@ struct vmm {
 	struct vm vm, mirror;
 };
 
-__attribute__((noreturn)) void vmm_fail(struct vmm *v, int step,
-					const char *what);
-int vmm_sev_op(struct vmm *v, int vm, uint32_t id, void *data);
-int vmm_save(struct vmm *v, const char *name, const void *buf, size_t len);
-int vmm_wait_for(struct vmm *v, const char *name, int seconds);
-int vmm_make_vm(struct vmm *v, struct vm *vm, unsigned long type, bool init,
-		uint32_t cap, int from);
-int vmm_set_cpu(struct vm *vm, uint32_t rip, uint32_t rsp);
-void vmm_sev_seen(struct vmm *v, char *out, size_t len);
-const char *vmm_which_kvm(int kvm);
-uint32_t vmm_decrypted_digest(struct vmm *v, int vm, int step, uint32_t gpa,
-			      uint32_t len);
-
-void vmm_build_data(uint8_t *img);
+/* vmm.c */
+__attribute__((noreturn)) void fail(struct vmm *v, int step, const char *what);
+int sev_op(struct vmm *v, int vm, uint32_t id, void *data);
+int make_vm(struct vmm *v, struct vm *vm, unsigned long type, bool init,
+	    uint32_t cap, int from);
+int set_cpu(struct vm *vm, uint32_t rip, uint32_t rsp);
+void build_data(uint8_t *img);
 
 /* vmm_es.c */
 void es_describe_exit(const struct kvm_run *r, char *out, size_t len);

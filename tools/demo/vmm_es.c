@@ -33,7 +33,7 @@ void es_build_image(uint8_t *img)
 		abort(); /* the layout no longer holds the code */
 	memcpy(img + GUEST_CODE_GPA, demo_guest_es_start, code);
 	memcpy(img + HELPER_GPA, demo_helper_es_start, helper);
-	vmm_build_data(img);
+	build_data(img);
 }
 
 /*
@@ -45,15 +45,15 @@ void es_build_image(uint8_t *img)
  */
 void es_launch_vmsas(struct vmm *v)
 {
-	if (vmm_make_vm(v, &v->mirror, 0, false,
+	if (make_vm(v, &v->mirror, 0, false,
 			KVM_CAP_VM_COPY_ENC_CONTEXT_FROM, v->vm.fd))
-		vmm_fail(v, 3, "KVM_CAP_VM_COPY_ENC_CONTEXT_FROM");
-	if (vmm_set_cpu(&v->mirror, HELPER_GPA, STACK_TOP - 0x1000))
-		vmm_fail(v, 3, "setting the helper vCPU's registers");
-	if (vmm_sev_op(v, v->vm.fd, KVM_SEV_LAUNCH_UPDATE_VMSA, NULL))
-		vmm_fail(v, 3, "LAUNCH_UPDATE_VMSA (the guest's vCPU)");
-	if (vmm_sev_op(v, v->mirror.fd, KVM_SEV_LAUNCH_UPDATE_VMSA, NULL))
-		vmm_fail(v, 3, "LAUNCH_UPDATE_VMSA (the mirror's helper vCPU)");
+		fail(v, 3, "KVM_CAP_VM_COPY_ENC_CONTEXT_FROM");
+	if (set_cpu(&v->mirror, HELPER_GPA, STACK_TOP - 0x1000))
+		fail(v, 3, "setting the helper vCPU's registers");
+	if (sev_op(v, v->vm.fd, KVM_SEV_LAUNCH_UPDATE_VMSA, NULL))
+		fail(v, 3, "LAUNCH_UPDATE_VMSA (the guest's vCPU)");
+	if (sev_op(v, v->mirror.fd, KVM_SEV_LAUNCH_UPDATE_VMSA, NULL))
+		fail(v, 3, "LAUNCH_UPDATE_VMSA (the mirror's helper vCPU)");
 }
 
 /* What came back from KVM_RUN, for the reports of what went wrong. */
@@ -95,7 +95,7 @@ void es_describe_exit(const struct kvm_run *r, char *out, size_t len)
 static struct kvm_run *es_run(struct vmm *v, struct vm *vm, int step)
 {
 	if (ioctl(vm->vcpu, KVM_RUN, 0))
-		vmm_fail(v, step, "KVM_RUN");
+		fail(v, step, "KVM_RUN");
 	return vm->run;
 }
 
@@ -109,7 +109,7 @@ static __attribute__((noreturn)) void es_unexpected(struct vmm *v, int step,
 	snprintf(msg, sizeof(msg), "wanted %s from the SEV-ES guest, KVM_RUN "
 		 "gave %s", wanted, got);
 	errno = EPROTO;
-	vmm_fail(v, step, msg);
+	fail(v, step, msg);
 }
 
 static bool is_io(const struct kvm_run *r, uint8_t dir, uint16_t port)
@@ -188,7 +188,7 @@ uint32_t es_helper_runs(struct vmm *v)
  */
 void es_send_vmsa(struct vmm *v, char *out, size_t len)
 {
-	int r = vmm_sev_op(v, v->vm.fd, KVM_SEV_SEND_UPDATE_VMSA, NULL);
+	int r = sev_op(v, v->vm.fd, KVM_SEV_SEND_UPDATE_VMSA, NULL);
 
 	snprintf(out, len, "; SEND_UPDATE_VMSA: %s", r ? strerror(errno) :
 		 "accepted (NOT what Linux does)");
@@ -205,8 +205,8 @@ void es_received(struct vmm *v, uint32_t handle, uint32_t digest, bool ok)
 
 	snprintf(what, sizeof(what), "RECEIVE_START/UPDATE_DATA/FINISH on "
 		 "platform B (handle %u): memory digest %08x %s; the SEV-ES "
-		 "guest is not resumed: its registers cannot follow (Linux 6.12 "
-		 "implements no SEND/RECEIVE_UPDATE_VMSA)", handle, digest,
+		 "guest is not resumed: its registers cannot follow (Linux "
+		 "6.12 implements no SEND/RECEIVE_UPDATE_VMSA)", handle, digest,
 		 ok ? "matches" : "DIFFERS");
 	demo_step(&v->o, 7, ok, what,
 		  "an SEV-ES guest's memory moves between hosts like an SEV "
