@@ -4,7 +4,11 @@
  * built without asking the host: SEV-ES measures each vCPU's VMSA
  * (LAUNCH_UPDATE_VMSA), so the owner must predict it byte for byte to
  * check the launch.  Offsets are struct sev_es_save_area's (AMD APM
- * vol. 2, table B-4), as KVM's sev_es_sync_vmsa() fills it.
+ * vol. 2, table B-4); the values are those softsev's platform measures
+ * (src/shim/vmsa.c: the vCPU's KVM_GET_* state, sev_features from the
+ * VM).  Linux 6.12's sev_es_sync_vmsa() copies the VMCB instead, where
+ * CR0.CD/NW are cleared (KVM_X86_QUIRK_CD_NW_CLEARED), EFER.SVME is set
+ * and CR4.MCE follows the host: a real host's VMSA differs there.
  */
 #include <string.h>
 

@@ -99,15 +99,44 @@ static struct kvm_run *es_run(struct vmm *v, struct vm *vm, int step)
 	return vm->run;
 }
 
+/*
+ * Why the guest ended itself, if it did (guest.S, es_term).  After a
+ * refused request its GHCB still holds the request: the page is shared,
+ * so the host may read it.
+ */
+static void es_why(struct vmm *v, const struct kvm_run *r, char *out,
+		   size_t len)
+{
+	static const char *const why[] = {
+		[DEMO_TERM_DONE] = "asked to", [DEMO_TERM_NOT_ES] = "SEV_STATUS "
+		"is not 3", [DEMO_TERM_VC] = "a #VC it does not handle",
+		[DEMO_TERM_GHCB] = "the hypervisor refused a GHCB request",
+	};
+	uint64_t msr = r->system_event.data[0], g[3];
+	unsigned int code = (msr >> 16) & 0xff;
+
+	out[0] = 0;
+	if (r->exit_reason != KVM_EXIT_SYSTEM_EVENT ||
+	    r->system_event.type != KVM_SYSTEM_EVENT_SEV_TERM ||
+	    (msr & 0xffff) != DEMO_TERM_MSR(0) || code > DEMO_TERM_GHCB)
+		return;
+	memcpy(g, v->mem + GHCB_GPA + 0x390, sizeof(g));
+	snprintf(out, len, " (the guest's reason: %s; its GHCB: exit code "
+		 "0x%llx, exit_info_1 0x%llx, exit_info_2 0x%llx)", why[code],
+		 (unsigned long long)g[0], (unsigned long long)g[1],
+		 (unsigned long long)g[2]);
+}
+
 static __attribute__((noreturn)) void es_unexpected(struct vmm *v, int step,
 						    const struct kvm_run *r,
 						    const char *wanted)
 {
-	char got[160], msg[300];
+	char got[160], why[200], msg[500];
 
 	es_describe_exit(r, got, sizeof(got));
+	es_why(v, r, why, sizeof(why));
 	snprintf(msg, sizeof(msg), "wanted %s from the SEV-ES guest, KVM_RUN "
-		 "gave %s", wanted, got);
+		 "gave %s%s", wanted, got, why);
 	errno = EPROTO;
 	fail(v, step, msg);
 }
