@@ -406,14 +406,14 @@ static const char *which_kvm(int kvm)
 	return emulated(kvm) ? "softsev's emulated KVM" : "the host's KVM";
 }
 
-/* What the guest's own SEV check (guest.S, sev_check) found. */
-static void sev_seen(struct vmm *v, char *out, size_t len)
+/*
+ * What the guest's own SEV check (guest.S, sev_check or es_setup) found:
+ * SEV_STATUS, CPUID 0x8000001F EBX, and whether both maps agree.
+ */
+static void sev_text(const uint32_t st[3], char *out, size_t len)
 {
-	uint32_t status, ebx, same;
+	uint32_t status = st[0], ebx = st[1], same = st[2];
 
-	if (run_to(&v->vm, PORT_SEV, &status) ||
-	    run_to(&v->vm, PORT_SEV, &ebx) || run_to(&v->vm, PORT_SEV, &same))
-		fail(v, 4, "KVM_RUN");
 	if (status == UINT32_MAX)
 		snprintf(out, len, "; it is a plain KVM guest there (no SEV "
 			 "in its CPUID)");
@@ -425,18 +425,31 @@ static void sev_seen(struct vmm *v, char *out, size_t len)
 					  "did not map the same page");
 }
 
+static void sev_seen(struct vmm *v, char *out, size_t len)
+{
+	uint32_t st[3];
+
+	for (int i = 0; i < 3; i++)
+		if (run_to(&v->vm, PORT_SEV, &st[i]))
+			fail(v, 4, "KVM_RUN");
+	sev_text(st, out, len);
+}
+
 static void guest_runs(struct vmm *v)
 {
 	uint32_t res, tick;
+	uint32_t st[3];
 	char what[600], text[64], sev[160], es[200] = "";
 
 	demo_begin(&v->o);
-	sev_seen(v, sev, sizeof(sev));
-	if (v->es)
-		es_guest_runs(v, &res, &tick, es, sizeof(es));
-	else
+	if (v->es) {
+		es_guest_runs(v, st, &res, &tick, es, sizeof(es));
+		sev_text(st, sev, sizeof(sev));
+	} else {
+		sev_seen(v, sev, sizeof(sev));
 		for (int i = 0; i < 3; i++)
 			run_guest(v, &v->vm, 4, &res, &tick);
+	}
 	snprintf(text, sizeof(text), "%08x\n", res);
 	if (save(v, "guest_result.txt", text, strlen(text)))
 		fail(v, 4, "writing guest_result.txt");

@@ -44,8 +44,8 @@ void build_data(uint8_t *img);
 void es_describe_exit(const struct kvm_run *r, char *out, size_t len);
 void es_build_image(uint8_t *img);
 void es_launch_vmsas(struct vmm *v);
-void es_guest_runs(struct vmm *v, uint32_t *res, uint32_t *tick, char *note,
-		   size_t len);
+void es_guest_runs(struct vmm *v, uint32_t sev[3], uint32_t *res,
+		   uint32_t *tick, char *note, size_t len);
 uint32_t es_helper_runs(struct vmm *v);
 void es_send_vmsa(struct vmm *v, char *out, size_t len);
 void es_received(struct vmm *v, uint32_t handle, uint32_t digest, bool ok);

@@ -172,15 +172,18 @@ static void es_ctl(struct vmm *v, uint32_t stop)
 }
 
 /*
- * Three rounds, as the plain guest's, each answered "go on" but the last;
- * then the guest's TERM_REQ, reason DEMO_TERM_DONE.
+ * The guest's SEV report (three OUTs to PORT_SEV), three rounds as the
+ * plain guest's, each answered "go on" but the last; then its TERM_REQ,
+ * reason DEMO_TERM_DONE.
  */
-void es_guest_runs(struct vmm *v, uint32_t *res, uint32_t *tick, char *note,
-		   size_t len)
+void es_guest_runs(struct vmm *v, uint32_t sev[3], uint32_t *res,
+		   uint32_t *tick, char *note, size_t len)
 {
 	uint64_t want = DEMO_TERM_MSR(DEMO_TERM_DONE);
 	struct kvm_run *r;
 
+	for (int i = 0; i < 3; i++)
+		sev[i] = es_out(v, PORT_SEV);
 	for (int i = 0; i < 3; i++) {
 		*res = es_out(v, PORT_RESULT);
 		*tick = es_out(v, PORT_TICK);
