@@ -34,7 +34,7 @@ extern const uint8_t demo_helper_start[], demo_helper_end[];
 
 __attribute__((noreturn)) void fail(struct vmm *v, int step, const char *what)
 {
-	char msg[256];
+	char msg[512];
 
 	int n = snprintf(msg, sizeof(msg), "%s: %s", what, strerror(errno));
 
