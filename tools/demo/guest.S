@@ -27,6 +27,9 @@
  */
 #define GHCB_MSR	0xc0010130
 #define SEV_STATUS_MSR	0xc0010131
+#define MSR_INFO_MASK	0xfff
+#define MSR_SEV_INFO_REQ 0x002
+#define MSR_SEV_INFO_RESP 0x001
 #define MSR_CPUID_REQ	0x004
 #define MSR_CPUID_RESP	0x005
 #define SVM_EXIT_CPUID	0x72
@@ -46,7 +49,7 @@
 #define G_VALID		0x3f0
 #define G_VERSION	0xffa
 #define G_USAGE		0xffc
-#define GHCB_VERSION	2	/* KVM reads neither this nor negotiates */
+#define GHCB_VERSION	2	/* the newest this guest speaks */
 /* The saved registers after pushal; %ebp points there in the handler. */
 #define F_EDI		0
 #define F_ESI		4
@@ -93,8 +96,9 @@ demo_guest_es_start:
  * Its own GDT and IDT first (the handler's IRET reloads CS from the GDT),
  * then SEV_STATUS, which the CPU answers without an exit, then CPUID
  * 0x8000001F through the MSR protocol for the C-bit; the page tables
- * (sev_check's, PD[0] replaced by es_map's), the GHCB, CPUID again
- * through the GHCB page, and the report on PORT_SEV, like sev_check's.
+ * (sev_check's, PD[0] replaced by es_map's), the protocol version, the
+ * GHCB, CPUID again through the GHCB page, and the report on PORT_SEV,
+ * like sev_check's.
  */
 es_setup:
 	lgdt	ES_GPA(es_gdt_desc)
@@ -111,6 +115,7 @@ es_setup:
 	call	paging_on
 	call	sev_same
 	push	%ebx
+	call	ghcb_version
 	mov	$GHCB_MSR, %ecx
 	mov	$GHCB_GPA, %eax
 	xor	%edx, %edx
@@ -250,6 +255,32 @@ vc_ioio:
 5:	pop	%ecx
 	jmp	vc_next
 
+/*
+ * SEV_INFO (MSR protocol): the hypervisor's versions, max in EDX[31:16]
+ * and min in EDX[15:0]; the GHCB's protocol_version is the highest both
+ * speak, written once (the hypervisor leaves it).  None: end.
+ */
+ghcb_version:
+	mov	$GHCB_MSR, %ecx
+	mov	$MSR_SEV_INFO_REQ, %eax
+	xor	%edx, %edx
+	wrmsr
+	VMGEXIT
+	rdmsr
+	and	$MSR_INFO_MASK, %eax
+	cmp	$MSR_SEV_INFO_RESP, %eax
+	jne	1f
+	cmp	$GHCB_VERSION, %dx
+	ja	1f
+	shr	$16, %edx
+	cmp	$GHCB_VERSION, %edx
+	jbe	2f
+	mov	$GHCB_VERSION, %edx
+2:	mov	%dx, GHCB_GPA + G_VERSION
+	ret
+1:	mov	$DEMO_TERM_GHCB, %eax
+	jmp	es_term
+
 /* A new request: no field valid. */
 ghcb_clear:
 	xor	%eax, %eax
@@ -267,7 +298,6 @@ ghcb_call:
 	GSET	G_EXIT_CODE, %eax
 	GSET	G_EXIT_INFO_1, %ecx
 	GSET	G_EXIT_INFO_2, %edx
-	movw	$GHCB_VERSION, GHCB_GPA + G_VERSION
 	movl	$0, GHCB_GPA + G_USAGE
 	mov	$GHCB_MSR, %ecx
 	mov	$GHCB_GPA, %eax
@@ -286,7 +316,7 @@ msr_call:
 	wrmsr
 	VMGEXIT
 	rdmsr
-	and	$0xfff, %eax
+	and	$MSR_INFO_MASK, %eax
 	cmp	$MSR_CPUID_RESP, %eax
 	jne	1f
 	ret
