@@ -407,7 +407,7 @@ static int rm_entry(const char *p, const struct stat *sb, int flag,
 	return remove(p);
 }
 
-static void intro(void)
+static void intro(bool es)
 {
 	printf(
 "AMD SEV runs a VM with its memory encrypted under a key that only the\n"
@@ -418,6 +418,12 @@ static void intro(void)
 "and B (softsev run; the guest runs on the host's KVM, or on softsev's\n"
 "emulated one where there is no /dev/kvm). Key names: PDH, a platform's\n"
 "key-exchange key; TEK/TIK, one launch's encryption and integrity keys.\n\n");
+	if (es)
+		printf(
+"With --es the guest is an SEV-ES guest: its registers are encrypted too\n"
+"(its VMSA, measured at launch, which the owner predicts), and it asks the\n"
+"host for CPUID and port I/O itself, through its #VC handler and the GHCB,\n"
+"a page it shares with the host. This runs on softsev's emulated KVM.\n\n");
 	fflush(stdout);
 }
 
@@ -526,7 +532,7 @@ int cmd_demo(int argc, char **argv)
 		}
 	}
 	if (!d.o.json)
-		intro();
+		intro(d.es);
 	ret = run_demo(&d);
 	crypto_wipe(&d.keys, sizeof(d.keys));
 	if (!keep)
