@@ -15,14 +15,14 @@
 #include "owner.h"
 
 /* kvm_vcpu_reset() and init_vmcb(): what KVM gives every new vCPU. */
-#define RESET_CR0 0x60000010ull		/* CD | NW | ET */
+#define RESET_CR0 0x60000010ull /* CD | NW | ET */
 #define RESET_DR6 0xffff0ff0ull
 #define RESET_DR7 0x400ull
 #define RESET_PAT 0x0007040600070406ull
-#define RESET_XCR0 1ull			/* x87 */
+#define RESET_XCR0 1ull /* x87 */
 #define RESET_FCW 0x37f
 #define RESET_MXCSR 0x1f80u
-#define SYS_LIMIT 0xffffu		/* GDTR, IDTR, LDTR, TR */
+#define SYS_LIMIT 0xffffu /* GDTR, IDTR, LDTR, TR */
 
 static void put64(uint8_t *p, unsigned int off, uint64_t v)
 {
@@ -58,18 +58,18 @@ void owner_vmsa_flat32(uint64_t rip, uint64_t rsp, uint64_t sev_features,
 	for (unsigned int i = 0; i < 5; i++)
 		put_seg(vmsa, data_segs[i], 16, data, 0xffffffff);
 	put_seg(vmsa, 0x010, 8, code, 0xffffffff);
-	memcpy(vmsa + 0x064, &limit, 4);		/* GDTR */
-	put_seg(vmsa, 0x070, 0, 0x82, SYS_LIMIT);	/* LDTR: P, LDT */
-	memcpy(vmsa + 0x084, &limit, 4);		/* IDTR */
-	put_seg(vmsa, 0x090, 0, 0x83, SYS_LIMIT);	/* TR: P, busy TSS16 */
-	put64(vmsa, 0x158, RESET_CR0 | 1);		/* CR0, PE set */
+	memcpy(vmsa + 0x064, &limit, 4); /* GDTR */
+	put_seg(vmsa, 0x070, 0, 0x82, SYS_LIMIT); /* LDTR: P, LDT */
+	memcpy(vmsa + 0x084, &limit, 4); /* IDTR */
+	put_seg(vmsa, 0x090, 0, 0x83, SYS_LIMIT); /* TR: P, busy TSS16 */
+	put64(vmsa, 0x158, RESET_CR0 | 1); /* CR0, PE set */
 	put64(vmsa, 0x160, RESET_DR7);
 	put64(vmsa, 0x168, RESET_DR6);
-	put64(vmsa, 0x170, 2);				/* RFLAGS */
+	put64(vmsa, 0x170, 2); /* RFLAGS */
 	put64(vmsa, 0x178, rip);
 	put64(vmsa, 0x1d8, rsp);
 	put64(vmsa, 0x268, RESET_PAT);
-	put64(vmsa, 0x3b0, sev_features);		/* vmsa_features */
+	put64(vmsa, 0x3b0, sev_features); /* vmsa_features */
 	put64(vmsa, 0x3e8, RESET_XCR0);
 	memcpy(vmsa + 0x408, &mxcsr, 4);
 	memcpy(vmsa + 0x410, &fcw, 2);

@@ -45,8 +45,8 @@ void es_build_image(uint8_t *img)
  */
 void es_launch_vmsas(struct vmm *v)
 {
-	if (make_vm(v, &v->mirror, 0, false,
-			KVM_CAP_VM_COPY_ENC_CONTEXT_FROM, v->vm.fd))
+	if (make_vm(v, &v->mirror, 0, false, KVM_CAP_VM_COPY_ENC_CONTEXT_FROM,
+		    v->vm.fd))
 		fail(v, 3, "KVM_CAP_VM_COPY_ENC_CONTEXT_FROM");
 	if (set_cpu(&v->mirror, HELPER_GPA, STACK_TOP - 0x1000))
 		fail(v, 3, "setting the helper vCPU's registers");
@@ -65,19 +65,24 @@ void es_describe_exit(const struct kvm_run *r, char *out, size_t len)
 	case KVM_EXIT_IO:
 		memcpy(&val, (const uint8_t *)r + r->io.data_offset,
 		       r->io.size < 4 ? r->io.size : 4);
-		snprintf(out, len, "KVM_EXIT_IO %s port 0x%x size %u value "
-			 "0x%x", r->io.direction ? "OUT" : "IN", r->io.port,
-			 r->io.size, val);
+		snprintf(out, len,
+			 "KVM_EXIT_IO %s port 0x%x size %u value "
+			 "0x%x",
+			 r->io.direction ? "OUT" : "IN", r->io.port, r->io.size,
+			 val);
 		break;
 	case KVM_EXIT_SYSTEM_EVENT:
-		snprintf(out, len, "KVM_EXIT_SYSTEM_EVENT type %u ndata %u "
-			 "data[0] 0x%llx", r->system_event.type,
-			 r->system_event.ndata,
+		snprintf(out, len,
+			 "KVM_EXIT_SYSTEM_EVENT type %u ndata %u "
+			 "data[0] 0x%llx",
+			 r->system_event.type, r->system_event.ndata,
 			 (unsigned long long)r->system_event.data[0]);
 		break;
 	case KVM_EXIT_INTERNAL_ERROR:
-		snprintf(out, len, "KVM_EXIT_INTERNAL_ERROR suberror %u "
-			 "data 0x%llx 0x%llx", r->internal.suberror,
+		snprintf(out, len,
+			 "KVM_EXIT_INTERNAL_ERROR suberror %u "
+			 "data 0x%llx 0x%llx",
+			 r->internal.suberror,
 			 (unsigned long long)r->internal.data[0],
 			 (unsigned long long)r->internal.data[1]);
 		break;
@@ -108,8 +113,10 @@ static void es_why(struct vmm *v, const struct kvm_run *r, char *out,
 		   size_t len)
 {
 	static const char *const why[] = {
-		[DEMO_TERM_DONE] = "asked to", [DEMO_TERM_NOT_ES] = "SEV_STATUS "
-		"is not 3", [DEMO_TERM_VC] = "a #VC it does not handle",
+		[DEMO_TERM_DONE] = "asked to",
+		[DEMO_TERM_NOT_ES] = "SEV_STATUS "
+				     "is not 3",
+		[DEMO_TERM_VC] = "a #VC it does not handle",
 		[DEMO_TERM_GHCB] = "the hypervisor refused a GHCB request",
 	};
 	uint64_t msr = r->system_event.data[0], g[3];
@@ -121,9 +128,10 @@ static void es_why(struct vmm *v, const struct kvm_run *r, char *out,
 	    (msr & 0xffff) != DEMO_TERM_MSR(0) || code > DEMO_TERM_GHCB)
 		return;
 	memcpy(g, v->mem + GHCB_GPA + 0x390, sizeof(g));
-	snprintf(out, len, " (the guest's reason: %s; its GHCB: exit code "
-		 "0x%llx, exit_info_1 0x%llx, exit_info_2 0x%llx)", why[code],
-		 (unsigned long long)g[0], (unsigned long long)g[1],
+	snprintf(out, len,
+		 " (the guest's reason: %s; its GHCB: exit code "
+		 "0x%llx, exit_info_1 0x%llx, exit_info_2 0x%llx)",
+		 why[code], (unsigned long long)g[0], (unsigned long long)g[1],
 		 (unsigned long long)g[2]);
 }
 
@@ -135,8 +143,10 @@ static __attribute__((noreturn)) void es_unexpected(struct vmm *v, int step,
 
 	es_describe_exit(r, got, sizeof(got));
 	es_why(v, r, why, sizeof(why));
-	snprintf(msg, sizeof(msg), "wanted %s from the SEV-ES guest, KVM_RUN "
-		 "gave %s%s", wanted, got, why);
+	snprintf(msg, sizeof(msg),
+		 "wanted %s from the SEV-ES guest, KVM_RUN "
+		 "gave %s%s",
+		 wanted, got, why);
 	errno = EPROTO;
 	fail(v, step, msg);
 }
@@ -193,12 +203,15 @@ void es_guest_runs(struct vmm *v, uint32_t sev[3], uint32_t *res,
 	if (r->exit_reason != KVM_EXIT_SYSTEM_EVENT ||
 	    r->system_event.type != KVM_SYSTEM_EVENT_SEV_TERM ||
 	    r->system_event.ndata != 1 || r->system_event.data[0] != want)
-		es_unexpected(v, 4, r, "its TERM_REQ (KVM_EXIT_SYSTEM_EVENT "
-				       "type 6, data[0] 0x1100)");
-	snprintf(note, len, "; its CPUID and port I/O went through its #VC "
+		es_unexpected(v, 4, r,
+			      "its TERM_REQ (KVM_EXIT_SYSTEM_EVENT "
+			      "type 6, data[0] 0x1100)");
+	snprintf(note, len,
+		 "; its CPUID and port I/O went through its #VC "
 		 "handler and the GHCB, and asked to end, it did with the GHCB "
 		 "MSR protocol's TERM_REQ (KVM_EXIT_SYSTEM_EVENT SEV_TERM, "
-		 "GHCB MSR 0x%llx)", (unsigned long long)want);
+		 "GHCB MSR 0x%llx)",
+		 (unsigned long long)want);
 }
 
 /* The helper vCPU, launched with the guest, ends with HLT. */
@@ -222,8 +235,8 @@ void es_send_vmsa(struct vmm *v, char *out, size_t len)
 {
 	int r = sev_op(v, v->vm.fd, KVM_SEV_SEND_UPDATE_VMSA, NULL);
 
-	snprintf(out, len, "; SEND_UPDATE_VMSA: %s", r ? strerror(errno) :
-		 "accepted (NOT what Linux does)");
+	snprintf(out, len, "; SEND_UPDATE_VMSA: %s",
+		 r ? strerror(errno) : "accepted (NOT what Linux does)");
 }
 
 /*
@@ -235,11 +248,12 @@ void es_received(struct vmm *v, uint32_t handle, uint32_t digest, bool ok)
 {
 	char what[400];
 
-	snprintf(what, sizeof(what), "RECEIVE_START/UPDATE_DATA/FINISH on "
+	snprintf(what, sizeof(what),
+		 "RECEIVE_START/UPDATE_DATA/FINISH on "
 		 "platform B (handle %u): memory digest %08x %s; the SEV-ES "
 		 "guest is not resumed: its registers cannot follow (Linux "
-		 "6.12 implements no SEND/RECEIVE_UPDATE_VMSA)", handle, digest,
-		 ok ? "matches" : "DIFFERS");
+		 "6.12 implements no SEND/RECEIVE_UPDATE_VMSA)",
+		 handle, digest, ok ? "matches" : "DIFFERS");
 	demo_step(&v->o, 7, ok, what,
 		  "an SEV-ES guest's memory moves between hosts like an SEV "
 		  "guest's; its register state would need firmware commands "
