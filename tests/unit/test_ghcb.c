@@ -59,6 +59,10 @@ static void test_sync_from(void **state)
 	assert_int_equal(in.info_1, 0xa5a5a5a5a5a5a5a5ull);
 	assert_int_equal(in.valid, GHCB_V_RCX | GHCB_V_CPL | GHCB_V_SCRATCH);
 	assert_int_equal(in.usage, 0xa5a5a5a5u);
+	/* a CPL byte the guest did not mark reads as 0 */
+	page[GHCB_OFF_VALID_BITMAP + 3] = 0;
+	ghcb_sync_from(page, &in);
+	assert_int_equal(in.cpl, 0);
 }
 
 /* ---- sev_es_validate_vmgexit() ---- */
@@ -421,7 +425,10 @@ static void test_no_ghcb(void **state)
 {
 	(void)state;
 	G->gmsr = 0;
+	gexit(SVM_VMGEXIT_UNSUPPORTED_EVENT, 0, 0);
+	memcpy(G->mem, gh(), 4096); /* were page 0 taken for the GHCB */
 	assert_int_equal(vmgexit(), 1);
+	assert_memory_equal(G->mem, gh(), 4096);
 	G->gmsr = GPA;
 	G->unmappable = true;
 	gexit(SVM_VMGEXIT_UNSUPPORTED_EVENT, 0, 0);
@@ -514,6 +521,24 @@ static void test_string_outs_in_ghcb(void **state)
 	assert_synced();
 }
 
+/* 1500 dwords out of a v1 area outside the GHCB: 1024, then 476 */
+static void test_string_outs_outside_v1(void **state)
+{
+	(void)state;
+	for (unsigned int i = 0; i < 6000; i++)
+		G->mem[0x8000 + i] = (uint8_t)(i / 4096 + 1);
+	gexit(SVM_EXIT_IOIO, 0x60u << 16 | 4u << 4 | 4, 1500);
+	ghcb_set64(gh(), GHCB_OFF_SW_SCRATCH, 0x8000);
+	assert_int_equal(vmgexit(), 0);
+	assert_int_equal(G->run.io.count, 1024);
+	assert_int_equal(G->pio[4095], 1);
+	assert_int_equal(fake_complete(G), 0);
+	assert_int_equal(G->run.io.count, 476);
+	assert_int_equal(G->pio[0], 2);
+	assert_int_equal(fake_complete(G), 1);
+	assert_null(G->complete);
+}
+
 /* 3000 words through the 4 KiB data page: 2048, then 952 */
 static void test_string_ins_outside_v1(void **state)
 {
@@ -585,7 +610,7 @@ static void test_mmio_read(void **state)
 }
 
 /* v1: 16 bytes from outside the GHCB, as two 8-byte exits */
-static void test_mmio_write_v1(void **state)
+static void test_mmio_v1(void **state)
 {
 	(void)state;
 	memcpy(G->mem + 0x9000, "0123456789abcdef", 16);
@@ -607,6 +632,18 @@ static void test_mmio_write_v1(void **state)
 	assert_int_equal(G->run.mmio.phys_addr, FAKE_MMIO_EVENTFD + 8);
 	assert_int_equal(G->run.mmio.len, 4);
 	assert_int_equal(fake_complete(G), 1);
+	/* a 12-byte read: each piece lands at its place, copied back */
+	gexit(SVM_VMGEXIT_MMIO_READ, 0xfed00000, 12);
+	ghcb_set64(gh(), GHCB_OFF_SW_SCRATCH, 0xa000);
+	assert_int_equal(vmgexit(), 0);
+	memcpy(G->run.mmio.data, "ABCDEFGH", 8);
+	assert_int_equal(fake_complete(G), 0);
+	assert_int_equal(G->run.mmio.len, 4);
+	assert_int_equal(G->run.mmio.is_write, 0);
+	memcpy(G->run.mmio.data, "IJKL", 4);
+	assert_int_equal(G->mem[0xa000], 0);
+	assert_int_equal(fake_complete(G), 1);
+	assert_memory_equal(G->mem + 0xa000, "ABCDEFGHIJKL", 12);
 }
 
 static void test_msr_exit(void **state)
@@ -764,9 +801,10 @@ int main(void)
 		H(test_ioio_in),
 		H(test_string_outs_in_ghcb),
 		H1(test_string_ins_outside_v1),
+		H1(test_string_outs_outside_v1),
 		H(test_string_rows),
 		H(test_mmio_read),
-		H1(test_mmio_write_v1),
+		H1(test_mmio_v1),
 		H(test_msr_exit),
 		H(test_cpuid_exit),
 		H(test_vmmcall),
