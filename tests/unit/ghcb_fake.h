@@ -119,8 +119,11 @@ int vkvm_gexit_pio(struct vkvm_gexit *g, bool in, uint16_t port, int size,
 		   uint32_t count, const void *out)
 {
 	g->pio_calls++;
-	if ((size_t)size * count > sizeof(g->pio) || !count || size <= 0)
-		return -EINVAL; /* the contract's "must fit the page" */
+	/* as vkvm: "must fit the page", and only sizes 1, 2 and 4 */
+	if (size != 1 && size != 2 && size != 4)
+		return -EINVAL;
+	if ((size_t)size * count > sizeof(g->pio) || !count)
+		return -EINVAL;
 	if (!in)
 		memcpy(g->pio, out, (size_t)size * count);
 	if (!in && port == FAKE_OUT_EVENTFD_PORT) {

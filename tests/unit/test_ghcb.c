@@ -474,6 +474,15 @@ static void test_ioio_out(void **state)
 	ghcb_set64(gh(), GHCB_OFF_RAX, 1);
 	assert_int_equal(vmgexit(), 1);
 	assert_int_equal(G->eventfd_outs, 1);
+	/*
+	 * A size field of 3: KVM passes it on to the VMM; vkvm refuses it,
+	 * so KVM_RUN fails (EINVAL), and the GHCB is synced as it is
+	 */
+	gexit(SVM_EXIT_IOIO, 0x3f8u << 16 | 3u << 4, 0);
+	ghcb_set64(gh(), GHCB_OFF_RAX, 1);
+	assert_int_equal(vmgexit(), -EINVAL);
+	assert_null(G->complete);
+	assert_synced();
 	/* no size: nothing to do */
 	G->pio_calls = 0;
 	gexit(SVM_EXIT_IOIO, 0x3f8u << 16, 0);
