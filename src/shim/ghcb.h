@@ -13,6 +13,9 @@
 
 struct vkvm_gexit;
 
+/* Internal to the preload library: not for the host program to see. */
+#pragma GCC visibility push(hidden)
+
 /*
  * Byte offsets in the GHCB page: struct ghcb_save_area and struct ghcb of
  * arch/x86/include/asm/svm.h (6.12).  Fields are little-endian and, in
@@ -173,5 +176,7 @@ int shim_vmgexit(void *opaque, struct vkvm_gexit *g);
 struct shim_es_vm *shim_es_new(uint8_t ghcb_version, unsigned int cbit);
 void shim_es_free(struct shim_es_vm *vm);
 int shim_es_attach(int vmfd, uint8_t ghcb_version, unsigned int cbit);
+
+#pragma GCC visibility pop
 
 #endif
