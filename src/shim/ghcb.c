@@ -527,7 +527,11 @@ static int es_msr(struct es_ctx *c, const struct ghcb_in *in)
 	return 1;
 }
 
-/* kvm_emulate_cpuid(): in RAX and RCX; out RAX RBX RCX RDX */
+/*
+ * kvm_emulate_cpuid(): in RAX and RCX; out RAX RBX RCX RDX.  The GHCB's
+ * XCR0 (kvm_update_cpuid_runtime() for leaf 0xD) is not passed on: vkvm
+ * answers from the vCPU's own XCR0, which its engine holds.
+ */
 static int es_cpuid(struct es_ctx *c)
 {
 	uint64_t *r = c->v->regs;
@@ -575,14 +579,13 @@ static uint64_t hypercall(const struct es_vcpu *v, uint8_t cpl)
 static int es_invalid_exit(struct es_ctx *c, uint64_t exit_code)
 {
 	struct kvm_run *run = vkvm_gexit_run(c->g);
-	int cpu = sched_getcpu();
+	int cpu = sched_getcpu(); /* last_vmentry_cpu: where the vCPU runs */
 
 	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
 	run->internal.suberror = KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON;
 	run->internal.ndata = 2;
 	run->internal.data[0] = exit_code;
-	run->internal.data[1] =
-		cpu < 0 ? 0 : (uint64_t)cpu; /* last_vmentry_cpu */
+	run->internal.data[1] = cpu < 0 ? 0 : (uint64_t)cpu;
 	return 0;
 }
 
@@ -656,7 +659,10 @@ static int es_dispatch(struct es_ctx *c, const struct ghcb_in *in)
 	case SVM_VMGEXIT_MMIO_WRITE:
 		return es_mmio(c, in, true);
 	case SVM_VMGEXIT_NMI_COMPLETE:
-		/* NMIs are vkvm's (svm->nmi_masked = false: see the report) */
+		/*
+		 * svm->nmi_masked = false: vkvm delivers NMIs itself and has
+		 * no NMI blocking for the hypervisor to lift
+		 */
 		return 1;
 	case SVM_VMGEXIT_AP_HLT_LOOP:
 		return es_ap_reset_hold(c->g);
