@@ -7,7 +7,8 @@
  * LAUNCH_MEASURE, LAUNCH_FINISH), then each of the guest's requests seen
  * from KVM_RUN as a VMM sees them on an SEV-ES host with Linux 6.12's KVM
  * (arch/x86/kvm/svm/sev.c, sev_handle_vmgexit()): port I/O and MMIO
- * exits, results back in the GHCB, and KVM_SYSTEM_EVENT_SEV_TERM.
+ * exits, results back in the GHCB, and KVM_SYSTEM_EVENT_SEV_TERM; and
+ * instructions that raise #VC (vkvm), forwarded by the guest's handler.
  */
 #include "conf.h"
 #include "guests.h"
@@ -220,6 +221,8 @@ static void test_ghcb_guest(void **state)
 	mmio(&g, MMIO_GPA + 8, 4, false);
 	memcpy(g.run->mmio.data, "\x78\x56\x34\x12", 4);
 	assert_int_equal(out_d(&g), 0x12345678);
+	/* CPUID and OUT raising #VC, forwarded by the guest's handler */
+	assert_int_equal(out_d(&g), g.cpuid_ebx);
 	/* the guest asks to be terminated */
 	run(&g);
 	assert_int_equal(g.run->exit_reason, KVM_EXIT_SYSTEM_EVENT);

@@ -10,7 +10,10 @@
  * SEV_STATUS (RDMSR), does a rep outsb of "hello" on PORT_STR from the
  * shared buffer, reports what a GHCB with usage 1 got back (exit info 1
  * and 2), writes MMIO64_VALUE at MMIO_GPA and reads a dword at MMIO_GPA +
- * 8 (reported), and at last asks to be terminated (reason set 1, code 4).
+ * 8 (reported).  Then it installs a #VC (29) handler that forwards CPUID
+ * and `out %eax, %dx` through the GHCB, as an SEV-ES kernel's does, runs
+ * CPUID 0x8000001F and OUTs its EBX on PORT_VALUE, and at last asks to be
+ * terminated (reason set 1, code 4).
  */
 #include "guests.h"
 
@@ -91,6 +94,17 @@ ghcb_start:
 	call	vmgexit
 	movl	G(0x800), %eax
 	call	out_d
+
+	leaq	vc_handler(%rip), %rax		/* #VC: CPUID and OUT */
+	movl	$29, %edi
+	call	set_gate
+	lidt	ghcb_idtr(%rip)
+	movl	$0x8000001f, %eax
+	xorl	%ecx, %ecx
+	cpuid
+	movl	%ebx, %eax
+	movw	$PORT_VALUE, %dx
+	outl	%eax, %dx
 
 	movl	$(0x100 | (1 << 12) | (4 << 16)), %eax /* TERM_REQ */
 	call	msr_proto
@@ -188,6 +202,82 @@ rdmsr_ghcb:
 	shlq	$32, %rdx
 	orq	%rdx, %rax
 	ret
+
+/* %edi: vector, %rax: handler.  A present, DPL 0, 64-bit interrupt gate. */
+set_gate:
+	shll	$4, %edi
+	addl	$IDT_GPA, %edi
+	movw	%ax, (%rdi)
+	movw	$LM_SEL_CODE, 2(%rdi)
+	movw	$0x8e00, 4(%rdi)
+	shrq	$16, %rax
+	movw	%ax, 6(%rdi)
+	shrq	$16, %rax
+	movl	%eax, 8(%rdi)
+	movl	$0, 12(%rdi)
+	ret
+
+/*
+ * #VC, the exit code as error code: CPUID (2 bytes) and `out %eax, %dx`
+ * (1 byte) through the GHCB; the saved registers take the results.
+ * Frame: RDI RSI RDX RCX RBX RAX at 0..40, the error code at 48, RIP 56.
+ */
+vc_handler:
+	pushq	%rax
+	pushq	%rbx
+	pushq	%rcx
+	pushq	%rdx
+	pushq	%rsi
+	pushq	%rdi
+	call	ghcb_begin
+	movl	$0x1f8, %edi
+	movq	40(%rsp), %rsi
+	call	set_field
+	cmpq	$0x72, 48(%rsp)
+	je	vc_cpuid
+	cmpq	$0x7b, 48(%rsp)
+	je	vc_out
+	hlt
+vc_cpuid:
+	movl	$0x308, %edi
+	movq	24(%rsp), %rsi
+	call	set_field
+	movl	$0x72, %edi
+	xorl	%esi, %esi
+	xorl	%edx, %edx
+	call	vmgexit
+	movq	G(0x1f8), %rax
+	movq	%rax, 40(%rsp)
+	movq	G(0x318), %rax
+	movq	%rax, 32(%rsp)
+	movq	G(0x308), %rax
+	movq	%rax, 24(%rsp)
+	movq	G(0x310), %rax
+	movq	%rax, 16(%rsp)
+	addq	$2, 56(%rsp)
+	jmp	vc_done
+vc_out:
+	movzwl	16(%rsp), %esi
+	shll	$16, %esi
+	orl	$0x40, %esi
+	movl	$0x7b, %edi
+	xorl	%edx, %edx
+	call	vmgexit
+	addq	$1, 56(%rsp)
+vc_done:
+	popq	%rdi
+	popq	%rsi
+	popq	%rdx
+	popq	%rcx
+	popq	%rbx
+	popq	%rax
+	addq	$8, %rsp
+	iretq
+
+	.p2align 3
+ghcb_idtr:
+	.word	256 * 16 - 1
+	.quad	IDT_GPA
 ghcb_end:
 
 	.section .note.GNU-stack, "", @progbits
