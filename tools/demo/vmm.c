@@ -553,13 +553,13 @@ static void move_context(struct vmm *v)
 		snprintf(what, sizeof(what), "MOVE_ENC_CONTEXT into a new VM: "
 			 "the old VM answers %s, the mirror follows (handle "
 			 "%u); KVM_RUN on the new VM: %s", dead ? "EIO" :
-			 "NOT EIO", gs.handle, q7 ? "EINVAL, as on Linux "
-			 "6.10+ (quirk Q7: a KVM_SEV_INIT2 destination keeps "
-			 "need_init; --legacy-init shows the guest running "
-			 "on)" : "runs (NOT what Linux does)");
-		if (v->es)
-			strncat(what, "; the encrypted VMSA went with the "
-				"context", sizeof(what) - strlen(what) - 1);
+			 "NOT EIO", gs.handle, !q7 ? "runs (NOT what Linux "
+			 "does)" : v->es ? "EINVAL, as on Linux 6.10+ (quirk "
+			 "Q7: a KVM_SEV_INIT2 destination keeps need_init); the "
+			 "encrypted VMSA went with the context" : "EINVAL, as "
+			 "on Linux 6.10+ (quirk Q7: a KVM_SEV_INIT2 destination "
+			 "keeps need_init; --legacy-init shows the guest "
+			 "running on)");
 		demo_step(&v->o, 6, dead && q7, what,
 			  "intra-host migration (live update of the VMM) "
 			  "hands the encrypted guest over without "
