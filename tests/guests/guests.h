@@ -100,6 +100,9 @@
 #define SEV_STAGE_SHARED 0x21	/* on PORT_OUT: the shared write done */
 #define SEV_STAGE_DONE	0x22	/* the private write and the report */
 
+/* ghcb.S: an SEV-ES guest's GHCB (a shared page) */
+#define GHCB_GPA	0x33000
+
 /* x86 bits the guests use. */
 #define CR0_PE		0x1
 #define CR0_ET		0x10
