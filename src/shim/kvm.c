@@ -387,7 +387,7 @@ static int vcpu_ioctl(int fd, struct fdi *e, unsigned long req, void *arg,
 		if (f && f->need_init)
 			return local_fail(e, req, EINVAL);
 		/* strict memory: the private view in step around the run */
-		if (e->emu && shim_strict() && vkvm_private_on(fd))
+		if (e->emu && vkvm_private_on(fd))
 			return shim_strict_run(fd, e, arg);
 		return kvm_call(fd, e, req, arg);
 	}

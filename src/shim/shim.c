@@ -466,8 +466,11 @@ static const char *redirect(const char *path)
 
 static int kvm_backend(void)
 {
-	const struct ss_rep *h = shim_host();
+	const struct ss_rep *h;
 
+	if (kvm_env == SS_KVM_EMULATED)
+		return kvm_env;
+	h = shim_host();
 	/* strict memory runs guests in vkvm's private view only (V27) */
 	if (h && h->strict_memory)
 		return SS_KVM_EMULATED;
