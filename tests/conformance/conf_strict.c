@@ -21,6 +21,10 @@
 #define MEASURED (128 * 1024) /* the image: tables, code, the guest's pages */
 
 extern const uint8_t sev_start[], sev_end[], sev_priv_load[];
+extern const uint8_t ghcb_start[], ghcb_end[];
+
+#define ES_PT_GPA \
+	0x1e000 /* the SEV-ES guest's page table, in the launched image */
 
 #define GPA(label) (CODE_GPA + (uint64_t)((label)-sev_start))
 
@@ -30,6 +34,7 @@ struct g {
 	struct kvm_run *run;
 	struct kvm_cpuid2 *cpuid;
 	uint64_t cbit;
+	bool es; /* SEV-ES: tests/guests/ghcb.S, its GHCB page shared */
 };
 
 static const struct kvm_cpuid_entry2 *sev_leaf(struct g *g)
@@ -62,6 +67,18 @@ static void load(struct g *g)
 	pdpt[0] = PD_GPA | PTE_P | PTE_RW | g->cbit;
 	for (i = 0; i < 512; i++)
 		pd[i] = (i << 21) | PTE_P | PTE_RW | PTE_PS | g->cbit;
+	if (g->es) {
+		/* the first 2 MiB by 4 KiB pages: all private but the GHCB */
+		uint64_t *pt = (uint64_t *)(g->mem + ES_PT_GPA);
+
+		pd[0] = ES_PT_GPA | PTE_P | PTE_RW | g->cbit;
+		for (i = 0; i < 512; i++)
+			pt[i] = (i << 12) | PTE_P | PTE_RW |
+				(i << 12 == GHCB_GPA ? 0 : g->cbit);
+		memcpy(g->mem + CODE_GPA, ghcb_start,
+		       (size_t)(ghcb_end - ghcb_start));
+		return;
+	}
 	memcpy(g->mem + CODE_GPA, sev_start, (size_t)(sev_end - sev_start));
 }
 
@@ -74,7 +91,7 @@ static void up(struct g *g)
 	g->kvm = kvm_open();
 	g->sev = sev_open();
 	g->cbit = 1ull << (sev_leaf(g)->ebx & 63);
-	g->vm = vm_new(g->kvm, VM_SEV);
+	g->vm = vm_new(g->kvm, g->es ? VM_SEV_ES : VM_SEV);
 	assert_ok(sev_op(g->vm, KVM_SEV_INIT2_ID, &init, g->sev, NULL));
 	g->mem = mmap(NULL, GUEST_MEM_SIZE, PROT_READ | PROT_WRITE,
 		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -186,7 +203,7 @@ static uint32_t plain(struct g *g, uint64_t gpa)
 
 static void launch(struct g *g)
 {
-	struct kvm_sev_launch_start ls = { .policy = 0 };
+	struct kvm_sev_launch_start ls = { .policy = g->es ? 0x4 : 0 };
 	struct kvm_sev_launch_update_data up = {
 		.uaddr = (uintptr_t)g->mem,
 		.len = MEASURED,
@@ -197,8 +214,25 @@ static void launch(struct g *g)
 
 	assert_ok(sev_op(g->vm, KVM_SEV_LAUNCH_START, &ls, g->sev, NULL));
 	assert_ok(sev_op(g->vm, KVM_SEV_LAUNCH_UPDATE_DATA, &up, g->sev, NULL));
+	if (g->es)
+		assert_ok(sev_op(g->vm, KVM_SEV_LAUNCH_UPDATE_VMSA, NULL,
+				 g->sev, NULL));
 	assert_ok(sev_op(g->vm, KVM_SEV_LAUNCH_MEASURE, &m, g->sev, NULL));
 	assert_ok(sev_op(g->vm, KVM_SEV_LAUNCH_FINISH, NULL, g->sev, NULL));
+}
+
+/* The guest's code: ciphertext in the buffer, itself to DBG_DECRYPT. */
+static void check_launched_code(struct g *g, const uint8_t *start,
+				const uint8_t *end)
+{
+	size_t n = (size_t)(end - start) & ~15ul;
+	uint8_t *buf = malloc(n);
+
+	assert_non_null(buf);
+	assert_true(memcmp(g->mem + CODE_GPA, start, n) != 0);
+	dbg_decrypt(g, CODE_GPA, buf, (uint32_t)n);
+	assert_memory_equal(buf, start, n);
+	free(buf);
 }
 
 /* LAUNCH_UPDATE_DATA encrypted the image in place; DBG_DECRYPT undoes it. */
@@ -303,10 +337,77 @@ static void test_strict_guest(void **state)
 	down(&g);
 }
 
+/*
+ * An SEV-ES guest (tests/guests/ghcb.S) under strict memory: its tables,
+ * code, stack and IDT private, its GHCB page shared.  It talks to the
+ * shim's GHCB protocol as without strict memory (the VMGEXIT services read
+ * the shared GHCB in the VMM's buffer), its #VC handler runs from private
+ * memory; what it wrote privately is ciphertext in the VMM's buffer.
+ */
+static void test_strict_es_guest(void **state)
+{
+	uint64_t mmio_value = MMIO64_VALUE;
+	uint32_t v, raw;
+	uint8_t *data;
+	struct g g;
+
+	(void)state;
+	memset(&g, 0, sizeof(g));
+	g.es = true;
+	up(&g);
+	vcpu_up(&g);
+	launch(&g);
+	check_launched_code(&g, ghcb_start, ghcb_end);
+	/* SEV_INFO, CPUID, HV_FT through the MSR protocol */
+	out(&g, PORT_VALUE, 4);
+	out(&g, PORT_VALUE, 4);
+	out(&g, PORT_VALUE, 4);
+	out(&g, PORT_VALUE, 4);
+	assert_int_equal(out(&g, PORT_VALUE, 4), 3ull << 12 | 0x81);
+	out(&g, PORT_VALUE, 4);
+	/* an IN through the GHCB: the VMM's data reaches the guest */
+	assert_ok(ioctl(g.fd, KVM_RUN, 0));
+	assert_int_equal(g.run->exit_reason, KVM_EXIT_IO);
+	assert_int_equal(g.run->io.direction, KVM_EXIT_IO_IN);
+	v = 0x41414141;
+	memcpy((uint8_t *)g.run + g.run->io.data_offset, &v, 4);
+	assert_int_equal(out(&g, PORT_VALUE, 4), v + 1);
+	/* RDMSR SEV_STATUS: SEV and SEV-ES */
+	assert_int_equal(out(&g, PORT_VALUE, 4), 3);
+	out(&g, PORT_VALUE, 4);
+	/* rep outsb from the GHCB's shared buffer: plaintext to the VMM */
+	assert_ok(ioctl(g.fd, KVM_RUN, 0));
+	assert_int_equal(g.run->exit_reason, KVM_EXIT_IO);
+	assert_int_equal(g.run->io.port, PORT_STR);
+	data = (uint8_t *)g.run + g.run->io.data_offset;
+	assert_memory_equal(data, "hello", 5);
+	assert_int_equal(out(&g, PORT_VALUE, 4), 2);
+	assert_int_equal(out(&g, PORT_VALUE, 4), 2);
+	assert_ok(ioctl(g.fd, KVM_RUN, 0));
+	assert_int_equal(g.run->exit_reason, KVM_EXIT_MMIO);
+	assert_memory_equal(g.run->mmio.data, &mmio_value, 8);
+	assert_ok(ioctl(g.fd, KVM_RUN, 0));
+	assert_int_equal(g.run->exit_reason, KVM_EXIT_MMIO);
+	memcpy(g.run->mmio.data, "\x78\x56\x34\x12", 4);
+	assert_int_equal(out(&g, PORT_VALUE, 4), 0x12345678);
+	/* CPUID and OUT through its own #VC handler, from private memory */
+	out(&g, PORT_VALUE, 4);
+	/* the #VC gate it wrote: ciphertext in the buffer, DBG shows it */
+	memcpy(&raw, g.mem + IDT_GPA + 29 * 16, 4);
+	v = plain(&g, IDT_GPA + 29 * 16);
+	assert_int_equal(v >> 16, LM_SEL_CODE);
+	assert_true(raw != v);
+	assert_ok(ioctl(g.fd, KVM_RUN, 0));
+	assert_int_equal(g.run->exit_reason, KVM_EXIT_SYSTEM_EVENT);
+	assert_int_equal(g.run->system_event.data[0], 0x41100);
+	down(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_strict_guest),
+		cmocka_unit_test(test_strict_es_guest),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
