@@ -638,6 +638,8 @@ static int priv_sync(struct conn *c, struct kvm_vm *vm,
 	uint64_t i, cap = 0;
 	int ret = 0;
 
+	if (psp_config(c->s->psp)->mem_mode != PSP_MEM_XTS)
+		return -EOPNOTSUPP; /* not a strict-memory machine */
 	if (req->a1 > SS_PRIV_ENCRYPT || !req->a2 ||
 	    req->a2 > SS_PRIV_MAX_XFERS)
 		return -EINVAL;
