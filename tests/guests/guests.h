@@ -205,6 +205,7 @@
 #define SEV_ES_JUMP_TABLE 0x9000  /* the AP jump table it sets and gets */
 #define SEV_ES_MSR_UNKNOWN_REQ 0x0fe /* an MSR protocol request KVM lacks */
 #define SEV_ES_STAGE_DONE 0x31	/* on PORT_OUT: a mode's rows all sent */
+#define SEV_ES_STAGE_READY 0x32 /* on PORT_OUT: TRIPLE's IDT about to go */
 
 /* x86 bits the guests use. */
 #define CR0_PE		0x1

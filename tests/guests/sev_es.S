@@ -30,7 +30,7 @@
  *      come back), and MSR protocol rows.
  *  TERM: termination through the GHCB page, then the MSR protocol; after
  *      each, the guest goes on if the VMM runs it again.
- *  TRIPLE: a #VC with no IDT.
+ *  TRIPLE: a stage, then a #VC with no IDT.
  *
  * A report is a dword on PORT_VALUE, a stage a byte on PORT_OUT.  An
  * exception other than #VC, a #VC the handler does not handle and answers
@@ -141,10 +141,6 @@ sev_es_start:
 	btq	$(32 + 3), DATA + SEV_ES_D_CPUID_EAX
 	jnc	proto_bad
 
-	/* TRIPLE: no IDT at all, then an instruction that raises #VC */
-	cmpq	$SEV_ES_MODE_TRIPLE, DATA + SEV_ES_D_MODE
-	je	mode_triple
-
 	/* The IDT: #VC, and the exceptions that end the guest. */
 	leaq	vc_handler(%rip), %rax
 	movl	$29, %edi
@@ -219,6 +215,8 @@ sev_es_start:
 	je	mode_msr
 	cmpq	$SEV_ES_MODE_TERM, %rax
 	je	mode_term
+	cmpq	$SEV_ES_MODE_TRIPLE, %rax
+	je	mode_triple
 	ud2
 
 /* ---------------------------------------------------------------- FULL */
@@ -536,9 +534,13 @@ mode_term:
 /* -------------------------------------------------------------- TRIPLE */
 mode_triple:
 	/*
-	 * An IDT of limit 0: the #VC of CPUID cannot be delivered (#GP),
-	 * nor can that (#DF), nor the #DF: shutdown.
+	 * Up and running (a stage through #VC), then an IDT of limit 0: the
+	 * #VC of CPUID cannot be delivered (#GP), nor can that (#DF), nor
+	 * the #DF: shutdown.
 	 */
+	movb	$SEV_ES_STAGE_READY, %al
+	movw	$PORT_OUT, %dx
+	outb	%al, %dx
 	lidt	no_idtr(%rip)
 	movl	$0x8000001f, %eax
 	xorl	%ecx, %ecx
