@@ -684,6 +684,17 @@ void vk_cpu_intercept_msrs(struct vkvm_vcpu *v, uint64_t vmcb)
 	restore(v);
 }
 
+/* More intercepts (protect.c), kept across engine replacements. */
+void vk_cpu_add_intercepts(struct vkvm_vcpu *v, uint64_t bits)
+{
+	uint8_t *e;
+
+	save(v);
+	e = env(v);
+	wr64(e + ENV_INTERCEPT, rd64(e + ENV_INTERCEPT) | bits);
+	restore(v);
+}
+
 /* CR2 for a #PF vkvm delivers (the API's CR2 write lands in CR3). */
 void vk_cpu_set_cr2(struct vkvm_vcpu *v, uint64_t cr2)
 {

@@ -106,6 +106,8 @@ static uint32_t hook_in(uc_engine *uc, uint32_t port, int size, void *arg)
 	}
 	v->ins_pos = v->ins_end = 0;
 	sync_io_rip(v, &insn);
+	if (v->prot_on)
+		vk_prot_io(v); /* does not return */
 	count = ins_count(v, &insn, size);
 	io_exit(v, true, port, size, count);
 	v->pio = (struct vk_pio){ true, true, size, insn };
@@ -128,6 +130,10 @@ static void hook_out(uc_engine *uc, uint32_t port, int size, uint32_t value,
 	struct vk_insn insn;
 
 	(void)uc;
+	if (v->prot_on) {
+		sync_io_rip(v, &insn);
+		vk_prot_io(v); /* does not return */
+	}
 	if (vk_ioeventfd_signal(v->vm, true, port, (uint32_t)size, value))
 		return;
 	sync_io_rip(v, &insn);

@@ -21,8 +21,10 @@
 
 #define EXCP_VMEXIT 0x100
 #define SVM_EXIT_MSR 0x7c
-#define VMCB_MSRPM_BASE 0x48 /* QEMU's struct vmcb: control.msrpm_base_pa */
+#define VMCB_IOPM_BASE 0x40 /* QEMU's struct vmcb: control.iopm_base_pa */
+#define VMCB_MSRPM_BASE 0x48 /* control.msrpm_base_pa */
 #define MSRPM_OFF VK_PAGE
+#define IOPM_OFF (3 * VK_PAGE) /* every port stops, when IOIO is on */
 
 /* The VMCB and permission bitmap, one copy for every engine. */
 static uint8_t scratch[VK_SCRATCH_SIZE] __attribute__((aligned(4096)));
@@ -54,10 +56,13 @@ static long msrpm_bit(uint32_t index)
 static void scratch_init(void)
 {
 	uint64_t pm = VK_SCRATCH_GPA + MSRPM_OFF;
+	uint64_t io = VK_SCRATCH_GPA + IOPM_OFF;
 	uint8_t *bm = scratch + MSRPM_OFF;
 	size_t i;
 
 	memcpy(scratch + VMCB_MSRPM_BASE, &pm, 8);
+	memcpy(scratch + VMCB_IOPM_BASE, &io, 8);
+	memset(scratch + IOPM_OFF, 0xff, 3 * VK_PAGE);
 	memset(bm, 0xff, 2 * VK_PAGE);
 	for (i = 0; i < sizeof(passthrough) / sizeof(passthrough[0]); i++) {
 		long bit = msrpm_bit(passthrough[i]);
@@ -154,7 +159,7 @@ static int fixed_msr(uint32_t index)
 }
 
 /* 0, or 1 for #GP, as kvm_emulate_rdmsr()/kvm_emulate_wrmsr() decide. */
-static int guest_rdmsr(struct vkvm_vcpu *v, uint32_t index, uint64_t *data)
+int vk_guest_rdmsr(struct vkvm_vcpu *v, uint32_t index, uint64_t *data)
 {
 	const struct vk_plat_msr *p = plat_msr(v->vm, index);
 	int f;
@@ -172,7 +177,7 @@ static int guest_rdmsr(struct vkvm_vcpu *v, uint32_t index, uint64_t *data)
 	return 0;
 }
 
-static int guest_wrmsr(struct vkvm_vcpu *v, uint32_t index, uint64_t data)
+int vk_guest_wrmsr(struct vkvm_vcpu *v, uint32_t index, uint64_t data)
 {
 	const struct vk_plat_msr *p = plat_msr(v->vm, index);
 	int f;
@@ -205,15 +210,22 @@ bool vk_msr_intercept(struct vkvm_vcpu *v, uint32_t intno)
 		uc_reg_read(v->uc, UC_X86_REG_RAX, &rax);
 		uc_reg_read(v->uc, UC_X86_REG_RDX, &rdx);
 		data = (rax & 0xffffffffull) | rdx << 32;
-		gp = guest_wrmsr(v, (uint32_t)rcx, data);
-	} else {
-		gp = guest_rdmsr(v, (uint32_t)rcx, &data);
-		if (!gp) {
-			rax = data & 0xffffffffull;
-			rdx = data >> 32;
-			uc_reg_write(v->uc, UC_X86_REG_RAX, &rax);
-			uc_reg_write(v->uc, UC_X86_REG_RDX, &rdx);
-		}
+	}
+	/* what the CPU answers itself comes before a protected guest's #VC */
+	if (!plat_msr(v->vm, (uint32_t)rcx) &&
+	    vk_prot_msr(v, (uint32_t)rcx, write, &data, rip))
+		return true;
+	if (v->prot_on && (uint32_t)rcx == v->vm->prot_gmsr)
+		gp = 0; /* the vCPU's own: vk_prot_msr() moved the value */
+	else if (write)
+		gp = vk_guest_wrmsr(v, (uint32_t)rcx, data);
+	else
+		gp = vk_guest_rdmsr(v, (uint32_t)rcx, &data);
+	if (!gp && !write) {
+		rax = data & 0xffffffffull;
+		rdx = data >> 32;
+		uc_reg_write(v->uc, UC_X86_REG_RAX, &rax);
+		uc_reg_write(v->uc, UC_X86_REG_RDX, &rdx);
 	}
 	if (!gp) {
 		vk_cpu_resume_at(v, rip + 2); /* 0f 32 / 0f 30 */

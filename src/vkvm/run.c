@@ -203,7 +203,13 @@ static void to_engine(struct vkvm_vcpu *v)
 /* A hook hands an exit to userspace and waits for the next KVM_RUN. */
 void vk_exit_and_wait(struct vkvm_vcpu *v)
 {
-	v->why = VK_EXIT;
+	vk_leave_hook(v, VK_EXIT);
+}
+
+/* ... or, with VK_ABANDON, leaves the engine never to come back. */
+void vk_leave_hook(struct vkvm_vcpu *v, enum vk_why why)
+{
+	v->why = why;
 	v->in_hook = true;
 	to_host(v);
 	v->in_hook = false;
@@ -245,15 +251,13 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size,
 	}
 }
 
-/* CPUID answers from KVM_SET_CPUID2's table, as kvm_cpuid() does. */
-static int hook_cpuid(uc_engine *uc, void *arg)
+/* kvm_emulate_cpuid(): KVM_SET_CPUID2's table, as kvm_cpuid() reads it. */
+void vk_cpuid(struct vkvm_vcpu *v, uint64_t r[4])
 {
-	struct vkvm_vcpu *v = arg;
-	uint64_t rax, rcx, out[4] = { 0, 0, 0, 0 }, cr4;
+	uint64_t rax = r[0], rcx = r[2], cr4;
 	int i;
 
-	uc_reg_read(uc, UC_X86_REG_RAX, &rax);
-	uc_reg_read(uc, UC_X86_REG_RCX, &rcx);
+	r[0] = r[1] = r[2] = r[3] = 0;
 	for (i = 0; i < v->ncpuid; i++) {
 		const struct kvm_cpuid_entry2 *e = &v->cpuid[i];
 
@@ -262,29 +266,39 @@ static int hook_cpuid(uc_engine *uc, void *arg)
 		if ((e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) &&
 		    e->index != (uint32_t)rcx)
 			continue;
-		out[0] = e->eax;
-		out[1] = e->ebx;
-		out[2] = e->ecx;
-		out[3] = e->edx;
+		r[0] = e->eax;
+		r[1] = e->ebx;
+		r[2] = e->ecx;
+		r[3] = e->edx;
 		/* what the platform fixes (vkvm_set_platform_cpuid_ebx()) */
 		if (v->vm->plat_cpuid_mask && e->function == v->vm->plat_cpuid_fn)
-			out[1] = (out[1] & ~(uint64_t)v->vm->plat_cpuid_mask) |
-				 v->vm->plat_cpuid_ebx;
+			r[1] = (r[1] & ~(uint64_t)v->vm->plat_cpuid_mask) |
+			       v->vm->plat_cpuid_ebx;
 		break;
 	}
 	/* kvm_update_cpuid_runtime(): OSXSAVE and APIC follow the state */
 	if ((uint32_t)rax == 1 && i < v->ncpuid) {
-		uc_reg_read(uc, UC_X86_REG_CR4, &cr4);
-		out[2] &= ~(1ull << 27);
-		if ((cr4 & (1ull << 18)) && (out[2] & (1ull << 26)))
-			out[2] |= 1ull << 27;
+		uc_reg_read(v->uc, UC_X86_REG_CR4, &cr4);
+		r[2] &= ~(1ull << 27);
+		if ((cr4 & (1ull << 18)) && (r[2] & (1ull << 26)))
+			r[2] |= 1ull << 27;
 		if (!(v->apic_base & (1ull << 11)))
-			out[3] &= ~(1ull << 9);
+			r[3] &= ~(1ull << 9);
 	}
-	uc_reg_write(uc, UC_X86_REG_RAX, &out[0]);
-	uc_reg_write(uc, UC_X86_REG_RBX, &out[1]);
-	uc_reg_write(uc, UC_X86_REG_RCX, &out[2]);
-	uc_reg_write(uc, UC_X86_REG_RDX, &out[3]);
+}
+
+static int hook_cpuid(uc_engine *uc, void *arg)
+{
+	struct vkvm_vcpu *v = arg;
+	uint64_t r[4] = { 0, 0, 0, 0 };
+
+	uc_reg_read(uc, UC_X86_REG_RAX, &r[0]);
+	uc_reg_read(uc, UC_X86_REG_RCX, &r[2]);
+	vk_cpuid(v, r);
+	uc_reg_write(uc, UC_X86_REG_RAX, &r[0]);
+	uc_reg_write(uc, UC_X86_REG_RBX, &r[1]);
+	uc_reg_write(uc, UC_X86_REG_RCX, &r[2]);
+	uc_reg_write(uc, UC_X86_REG_RDX, &r[3]);
 	return 1; /* skip the emulator's own answer */
 }
 
@@ -301,8 +315,16 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *arg)
 {
 	struct vkvm_vcpu *v = arg;
 
+	/* the #UD the engine reports again after its hook took VMGEXIT */
+	if (v->why == VK_GEXIT) {
+		uc_emu_stop(uc);
+		return;
+	}
 	/* RDMSR/WRMSR, stopped by the engine's SVM-guest checks (msr.c) */
 	if (v->why != VK_INTR && vk_msr_intercept(v, intno))
+		return;
+	/* a protected guest's intercepts: its exception */
+	if (v->why != VK_INTR && vk_prot_intercept(v, intno))
 		return;
 	/*
 	 * vkvm delivers every exception itself and resets the engine's
@@ -329,6 +351,8 @@ static bool hook_invalid(uc_engine *uc, void *arg)
 {
 	struct vkvm_vcpu *v = arg;
 
+	if (v->why != VK_INTR && vk_prot_invalid(v))
+		return true;
 	if (v->why != VK_INTR) {
 		v->why = VK_INTR;
 		v->intno = 6;
@@ -538,10 +562,14 @@ static int inject(struct vkvm_vcpu *v)
 	return vk_deliver(v, (unsigned int)vec, false, 0, false, 0);
 }
 
-/* shutdown_interception(): the VMCB is undefined after it, so INIT. */
+/*
+ * shutdown_interception(): the VMCB is undefined after it, so INIT --
+ * except for a protected guest, whose state cannot be reinitialised.
+ */
 static void shutdown_exit(struct vkvm_vcpu *v)
 {
-	vk_cpu_init_event(v);
+	if (!v->prot_on)
+		vk_cpu_init_event(v);
 	v->run->exit_reason = KVM_EXIT_SHUTDOWN;
 	v->why = VK_EXIT;
 }
@@ -569,6 +597,12 @@ static long run_loop(struct vkvm_vcpu *v, const sigset_t *caller)
 				return err;
 		}
 		vk_complete_pio(v);
+		if (v->cui) {
+			long r = vk_prot_complete(v);
+
+			if (r <= 0)
+				return r;
+		}
 
 		if (inject(v)) {
 			shutdown_exit(v);
@@ -591,6 +625,20 @@ static long run_loop(struct vkvm_vcpu *v, const sigset_t *caller)
 		case VK_REDO:
 			vk_cpu_clear_exception(v);
 			break;
+		case VK_ABANDON:
+			if (vk_abandon(v))
+				return -ENOMEM;
+			exception(v);
+			if (v->why == VK_EXIT)
+				return 0;
+			break;
+		case VK_GEXIT: {
+			long r = vk_prot_gexit(v);
+
+			if (r <= 0)
+				return r;
+			break;
+		}
 		default:
 			break;
 		}
@@ -621,10 +669,13 @@ long vk_run(struct vkvm_vcpu *v)
 	}
 	/* kvm_arch_vcpu_ioctl_run(): the pending I/O completes first */
 	if (v->run->immediate_exit) {
+		long r;
+
 		if (vk_abandon(v))
 			return -ENOMEM;
 		vk_complete_pio(v);
-		return -EINTR;
+		r = vk_prot_complete(v);
+		return r <= 0 ? r : -EINTR;
 	}
 	/* run with signals held; pending ones end the run with EINTR */
 	sigfillset(&block);

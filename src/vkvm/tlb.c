@@ -382,5 +382,6 @@ int vk_platform_fix(struct vkvm_vcpu *v)
 		__atomic_store_n(&vm->ran, true, __ATOMIC_RELEASE);
 		pthread_mutex_unlock(&vm->lock);
 	}
+	vk_prot_engine(v);
 	return vk_tlb_enable(v);
 }

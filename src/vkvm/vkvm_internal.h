@@ -31,8 +31,8 @@
 #define VK_PHYS_BITS 40 /* what the emulator's MMU models */
 #define VK_NEVER 0x8000000000000000ull /* a non-canonical "until" */
 /* vkvm's own page in every engine: above what any guest can address */
-#define VK_SCRATCH_GPA ((1ull << 52) - 4 * VK_PAGE)
-#define VK_SCRATCH_SIZE (3 * VK_PAGE) /* a VMCB, the MSR bitmap */
+#define VK_SCRATCH_GPA ((1ull << 52) - 8 * VK_PAGE)
+#define VK_SCRATCH_SIZE (6 * VK_PAGE) /* a VMCB, the MSR and I/O maps */
 #define VK_MAX_PLAT_MSRS 16
 
 struct vkvm_slot {
@@ -100,6 +100,17 @@ struct vkvm_vm {
 	uint32_t plat_cpuid_mask, plat_cpuid_ebx;
 	uint64_t pa_ignore;
 	bool ran;
+	/* vkvm_set_protected(): a guest whose state the CPU keeps */
+	bool prot;
+	unsigned int prot_vec;
+	uint32_t prot_gmsr;
+	vkvm_gexit_fn prot_fn;
+	void *prot_opaque;
+};
+
+/* A protected vCPU stopped at VMGEXIT, as its handler sees it. */
+struct vkvm_gexit {
+	struct vkvm_vcpu *v;
 };
 
 struct vk_msr {
@@ -114,6 +125,8 @@ enum vk_why {
 	VK_INTR, /* an exception or software interrupt to deliver */
 	VK_KICK, /* asked to stop: time slice, signal, immediate_exit */
 	VK_REDO, /* the engine's own #DF: run the faulting instruction again */
+	VK_GEXIT, /* VMGEXIT in a protected guest: call the handler */
+	VK_ABANDON, /* a hook left the engine for good: replace, deliver */
 };
 
 struct vkvm_vcpu {
@@ -179,6 +192,12 @@ struct vkvm_vcpu {
 	uint32_t exc_q_err;
 	bool nmi;
 	uint64_t mce_cap;
+	/* protect.c: the protected guest's own MSR, a pending completion */
+	bool prot_on;
+	struct vkvm_gexit gx;
+	uint64_t gmsr;
+	vkvm_gexit_fn cui;
+	void *cui_opaque;
 	/* kicks from the ticker */
 	int kick; /* set by the ticker: stop at the next block (atomics) */
 	volatile bool running;
@@ -254,6 +273,7 @@ void vk_cpu_clear_exception(struct vkvm_vcpu *v);
 
 void vk_cpu_set_rip(struct vkvm_vcpu *v, uint64_t rip);
 void vk_cpu_intercept_msrs(struct vkvm_vcpu *v, uint64_t vmcb);
+void vk_cpu_add_intercepts(struct vkvm_vcpu *v, uint64_t bits);
 void vk_cpu_vmexit_info(struct vkvm_vcpu *v, uint64_t *info1, uint64_t *rip);
 void vk_cpu_resume_at(struct vkvm_vcpu *v, uint64_t rip);
 void vk_cpu_set_cr2(struct vkvm_vcpu *v, uint64_t cr2);
@@ -290,6 +310,8 @@ void *vk_gpa_ptr(struct vkvm_vcpu *v, uint64_t gpa, size_t n);
 
 /* run.c */
 long vk_run(struct vkvm_vcpu *v);
+/* kvm_emulate_cpuid() on r[] = RAX RBX RCX RDX (in: RAX, RCX) */
+void vk_cpuid(struct vkvm_vcpu *v, uint64_t r[4]);
 void vk_run_reset(struct vkvm_vcpu *v);
 
 /* io.c */
@@ -297,6 +319,7 @@ int vk_io_hooks(struct vkvm_vcpu *v);
 int vk_abandon(struct vkvm_vcpu *v);
 void vk_complete_pio(struct vkvm_vcpu *v);
 void vk_exit_and_wait(struct vkvm_vcpu *v);
+void vk_leave_hook(struct vkvm_vcpu *v, enum vk_why why);
 unsigned int vk_sync_mem_rip(struct vkvm_vcpu *v, uint64_t gpa);
 int vk_run_hooks(struct vkvm_vcpu *v);
 void vk_run_release(struct vkvm_vcpu *v);
@@ -304,6 +327,19 @@ void vk_run_release(struct vkvm_vcpu *v);
 /* msr.c: guest RDMSR/WRMSR */
 int vk_msr_engine(uc_engine *uc);
 bool vk_msr_intercept(struct vkvm_vcpu *v, uint32_t intno);
+int vk_guest_rdmsr(struct vkvm_vcpu *v, uint32_t index, uint64_t *data);
+int vk_guest_wrmsr(struct vkvm_vcpu *v, uint32_t index, uint64_t data);
+
+/* protect.c: protected guests (vkvm_set_protected()) */
+void vk_prot_engine(struct vkvm_vcpu *v);
+bool vk_prot_intercept(struct vkvm_vcpu *v, uint32_t intno);
+bool vk_prot_msr(struct vkvm_vcpu *v, uint32_t index, bool write,
+		 uint64_t *data, uint64_t rip);
+bool vk_prot_mmio(struct vkvm_vcpu *v);
+bool vk_prot_invalid(struct vkvm_vcpu *v);
+void vk_prot_io(struct vkvm_vcpu *v);
+long vk_prot_gexit(struct vkvm_vcpu *v);
+long vk_prot_complete(struct vkvm_vcpu *v);
 
 /* tlb.c */
 int vk_tlb_enable(struct vkvm_vcpu *v);

@@ -73,4 +73,47 @@ vp_pf_start:
 	hlt
 vp_exc_end:
 
+/*
+ * Guests of test_vkvm_prot.c (a protected VM).  vp_vc is the #VC handler:
+ * it leaves RAX, RDX, the error code and RIP at VC_REPORT (0x11000) and a
+ * count at +0x20, then hlt -- port I/O would itself raise #VC.
+ */
+	.globl	vp_vc_start, vp_vc_end
+vp_vc_start:
+	movq	%rax, 0x11000
+	movq	%rdx, 0x11008
+	popq	%rax
+	movq	%rax, 0x11010
+	popq	%rax
+	movq	%rax, 0x11018
+	incl	0x11020
+	hlt
+vp_vc_end:
+
+/* vp_out: OUT of %eax to port 0x10. */
+	.globl	vp_out_start, vp_out_insn, vp_out_end
+vp_out_start:
+vp_out_insn:
+	outl	%eax, $0x10
+	hlt
+vp_out_end:
+
+/* vp_gexit: VMGEXIT, then the GHCB MSR read back into %rax/%rdx and hlt. */
+	.globl	vp_gexit_start, vp_gexit_insn, vp_gexit_end
+vp_gexit_start:
+vp_gexit_insn:
+	rep; vmmcall
+	movl	$0xc0010130, %ecx
+	rdmsr
+	hlt
+vp_gexit_end:
+
+/* vp_vmmcall: a plain VMMCALL (a hypercall: #VC in a protected guest). */
+	.globl	vp_vmmcall_start, vp_vmmcall_insn, vp_vmmcall_end
+vp_vmmcall_start:
+vp_vmmcall_insn:
+	vmmcall
+	hlt
+vp_vmmcall_end:
+
 	.section .note.GNU-stack, "", @progbits
