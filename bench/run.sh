@@ -28,3 +28,7 @@ printf '%s\n%s\n' "$u" "$v" | awk '
 		printf "vkvm/unicorn guest_mips median: %.2fx (target >= 0.9x)\n",
 		       f["vkvm.guest_mips"] / f["unicorn.guest_mips"]
 	}'
+echo "== a TLB miss in a plain and an SEV VM (vkvm's fill hook)"
+"$s" run --kvm=emulated --state-dir "$state" -- "$b/bench/bench-vkvm-tlb"
+echo "== a #VC in a protected (SEV-ES) guest, vkvm alone"
+"$b/bench/bench-vkvm-vc"

@@ -131,14 +131,72 @@ bool vk_prot_invalid(struct vkvm_vcpu *v)
 	return true;
 }
 
+/* IN, OUT, INS, OUTS after their prefixes. */
+static bool is_port_insn(const uint8_t *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		uint8_t c = b[i];
+
+		if (c == 0x66 || c == 0x67 || c == 0xf2 || c == 0xf3 ||
+		    c == 0x26 || c == 0x2e || c == 0x36 || c == 0x3e ||
+		    c == 0x64 || c == 0x65 || (c >= 0x40 && c <= 0x4f))
+			continue;
+		return (c >= 0xe4 && c <= 0xe7) || (c >= 0xec && c <= 0xef) ||
+		       (c >= 0x6c && c <= 0x6f);
+	}
+	return false;
+}
+
 /*
- * A port instruction in a protected guest, inside its hook: the engine
- * cannot be stopped before the rest of the block runs, so it is left
- * there and replaced (io.c), and the exception is raised at the
- * instruction, whose RIP the hook has written.
+ * A code hook on an address where a port instruction was met: it runs
+ * before the instruction, and a stop from it is immediate, so the
+ * exception is raised there without the rest of the block running.
+ */
+static void hook_io_site(uc_engine *uc, uint64_t la, uint32_t size,
+			 void *arg)
+{
+	struct vkvm_vcpu *v = arg;
+	uint64_t csbase;
+	uint8_t b[15];
+
+	if (!v->prot_on || v->why != VK_RUNNING || size > sizeof(b) ||
+	    vk_read_linear(v, la, b, size) || !is_port_insn(b, size))
+		return;
+	vk_cpu_code_bits(v, &csbase);
+	reflect(v, la - csbase, SVM_EXIT_IOIO);
+	(void)uc;
+}
+
+int vk_prot_hooks(struct vkvm_vcpu *v)
+{
+	uc_hook h;
+	int i;
+
+	for (i = 0; i < v->nio_sites; i++)
+		if (uc_hook_add(v->uc, &h, UC_HOOK_CODE, hook_io_site, v,
+				v->io_sites[i], v->io_sites[i]))
+			return -ENOMEM;
+	return 0;
+}
+
+/*
+ * A port instruction in a protected guest, inside its port hook: the
+ * engine cannot be stopped before the rest of the block runs, so it is
+ * left there and replaced (io.c), and the exception is raised at the
+ * instruction, whose RIP the hook has written.  That costs milliseconds;
+ * the new engine gets a code hook at the instruction (hook_io_site), so
+ * each place that does port I/O pays it once.
  */
 void vk_prot_io(struct vkvm_vcpu *v)
 {
+	uint64_t rip, csbase;
+
+	uc_reg_read(v->uc, UC_X86_REG_RIP, &rip);
+	vk_cpu_code_bits(v, &csbase);
+	if (v->nio_sites < VK_MAX_IO_SITES)
+		v->io_sites[v->nio_sites++] = csbase + rip;
 	v->intno = v->vm->prot_vec;
 	v->exc_err = SVM_EXIT_IOIO;
 	v->exc_soft = false;

@@ -473,7 +473,7 @@ int vk_run_hooks(struct vkvm_vcpu *v)
 	    uc_hook_add(v->uc, &h, UC_HOOK_INTR, hook_intr, v, 1, 0) ||
 	    uc_hook_add(v->uc, &h, UC_HOOK_INSN_INVALID, hook_invalid, v, 1,
 			0) ||
-	    vk_mem_hooks(v) ||
+	    vk_mem_hooks(v) || vk_prot_hooks(v) ||
 	    (__atomic_load_n(&v->vm->ran, __ATOMIC_ACQUIRE) &&
 	     vk_tlb_enable(v)))
 		return -ENOMEM;

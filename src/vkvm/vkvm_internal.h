@@ -34,6 +34,7 @@
 #define VK_SCRATCH_GPA ((1ull << 52) - 8 * VK_PAGE)
 #define VK_SCRATCH_SIZE (6 * VK_PAGE) /* a VMCB, the MSR and I/O maps */
 #define VK_MAX_PLAT_MSRS 16
+#define VK_MAX_IO_SITES 1024 /* a protected guest's port instructions */
 
 struct vkvm_slot {
 	uint32_t id; /* as_id << 16 | slot */
@@ -198,6 +199,8 @@ struct vkvm_vcpu {
 	uint64_t gmsr;
 	vkvm_gexit_fn cui;
 	void *cui_opaque;
+	int nio_sites;
+	uint64_t io_sites[VK_MAX_IO_SITES]; /* linear addresses */
 	/* kicks from the ticker */
 	int kick; /* set by the ticker: stop at the next block (atomics) */
 	volatile bool running;
@@ -338,6 +341,7 @@ bool vk_prot_msr(struct vkvm_vcpu *v, uint32_t index, bool write,
 bool vk_prot_mmio(struct vkvm_vcpu *v);
 bool vk_prot_invalid(struct vkvm_vcpu *v);
 void vk_prot_io(struct vkvm_vcpu *v);
+int vk_prot_hooks(struct vkvm_vcpu *v);
 long vk_prot_gexit(struct vkvm_vcpu *v);
 long vk_prot_complete(struct vkvm_vcpu *v);
 

@@ -124,6 +124,15 @@ static void test_prot_io(void **state)
 	enter(&t, vp_out_start, vp_out_end, &r, 0);
 	expect_vc(&t, 0x7b, INSN(vp_out));
 	assert_int_equal(vc_report(&t).rax, 0x1234);
+	/* again at the same place: stopped before it by then (protect.c) */
+	memset(t.mem + VC_REPORT, 0, sizeof(struct report));
+	assert_int_equal(vkvm_ioctl(t.fd, KVM_GET_REGS, &r), 0);
+	r.rip = CODE_GPA;
+	r.rsp = STACK_TOP;
+	r.rax = 0x4321;
+	assert_int_equal(vkvm_ioctl(t.fd, KVM_SET_REGS, &r), 0);
+	expect_vc(&t, 0x7b, INSN(vp_out));
+	assert_int_equal(vc_report(&t).rax, 0x4321);
 	t_free(&t);
 }
 
