@@ -372,12 +372,12 @@ static void test_es_launch(void **state)
 
 /*
  * Steps 1-7 and 9: the MSR protocol, the GHCB registered, SEV_STATUS, port
- * I/O, CPUID and MSRs through #VC, MMIO by VMGEXIT, termination.
+ * I/O (IN and OUT), CPUID and MSRs through #VC, MMIO by VMGEXIT,
+ * termination.
  */
 static void test_es_guest(void **state)
 {
-	static const uint8_t ins[IO_INS_LEN] = { 1, 2, 3, 4 };
-	uint32_t in32 = 0xcafebabe, mmio = 0xdeadbeef, w;
+	uint32_t in32 = 0xcafebabe, mmio = 0xdeadbeef;
 	uint64_t q, *pt;
 	uint8_t in8 = 0x99;
 	struct g g;
@@ -409,18 +409,6 @@ static void test_es_guest(void **state)
 	report64(&g, in32, "inl: zero-extended");
 	answer_in(&g, PORT_IN, 1, 1, &in8);
 	report(&g, (IO_MERGE & ~0xffu) | in8, "inb: %al only");
-	/* kvm_sev_es_outs: the whole string in one exit (a plain guest's
-	 * rep outsb is one exit per element) */
-	assert_memory_equal(io_exit(&g, KVM_EXIT_IO_OUT, PORT_STR, 1,
-				    IO_STR_LEN),
-			    "hello", IO_STR_LEN);
-	report(&g, IO_STR_LEN, "rep outsb: %rsi advanced");
-	report(&g, 0, "rep outsb: %rcx");
-	answer_in(&g, PORT_STR, 1, IO_INS_LEN, ins);
-	memcpy(&w, ins, 4);
-	report(&g, w, "rep insb: the data");
-	report(&g, SEV_ES_DATA_GPA + SEV_ES_D_INS + IO_INS_LEN,
-	       "rep insb: %rdi advanced");
 
 	/* (5) CPUID through #VC: the table as set */
 	report(&g, g.leaf->eax, "CPUID 0x8000001F EAX");
@@ -459,6 +447,38 @@ static void test_es_guest(void **state)
 	assert_int_equal(pt[CODE_GPA >> 12],
 			 CODE_GPA | 3 | (1ull << cbit(&g)));
 	expect_regs_protected(&g);
+	down(&g);
+}
+
+/*
+ * (4) rep outsb and rep insb through #VC: IOIO with STR|REP, the count in
+ * sw_exit_info_2, the data in the GHCB's shared buffer (sw_scratch).
+ * kvm_sev_es_outs()/_ins() move the whole string in one exit (a plain
+ * guest's rep outsb is one exit per element).
+ */
+static void test_es_string_io(void **state)
+{
+	static const uint8_t ins[IO_INS_LEN] = { 1, 2, 3, 4 };
+	uint32_t w;
+	struct g g;
+
+	(void)state;
+	NEED_EMULATED();
+	es_up(&g, SEV_ES_MODE_STR, 0);
+	assert_memory_equal(io_exit(&g, KVM_EXIT_IO_OUT, PORT_STR, 1,
+				    IO_STR_LEN),
+			    "hello", IO_STR_LEN);
+	report(&g, IO_STR_LEN, "rep outsb: %rsi advanced");
+	report(&g, 0, "rep outsb: %rcx");
+	answer_in(&g, PORT_STR, 1, IO_INS_LEN, ins);
+	memcpy(&w, ins, 4);
+	report(&g, w, "rep insb: the data");
+	report(&g, SEV_ES_DATA_GPA + SEV_ES_D_INS + IO_INS_LEN,
+	       "rep insb: %rdi advanced");
+	expect_out(&g, PORT_OUT, 1, SEV_ES_STAGE_DONE);
+	run(&g, KVM_EXIT_HLT);
+	assert_memory_equal(g.mem + SEV_ES_DATA_GPA + SEV_ES_D_INS, ins,
+			    IO_INS_LEN);
 	down(&g);
 }
 
@@ -619,6 +639,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_es_launch),
 		cmocka_unit_test(test_es_guest),
+		cmocka_unit_test(test_es_string_io),
 		cmocka_unit_test(test_es_malformed),
 		cmocka_unit_test(test_es_ghcb_msr),
 		cmocka_unit_test(test_es_termination),

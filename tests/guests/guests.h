@@ -117,6 +117,7 @@
 #define SEV_ES_MODE_MSR	2	/* GHCB MSR 0, no memslot, MSR protocol rows */
 #define SEV_ES_MODE_TERM 3	/* both ways of asking to be terminated */
 #define SEV_ES_MODE_TRIPLE 4	/* a #VC with no IDT: a triple fault */
+#define SEV_ES_MODE_STR	5	/* rep outsb, rep insb */
 
 /* The guest's variables, at these offsets in SEV_ES_DATA_GPA. */
 #define SEV_ES_D_MODE	0x00

@@ -19,8 +19,8 @@
  *      since the guest reports through port I/O.
  *  Then, by %rdi at entry (SEV_ES_MODE_*):
  *  FULL: the MSR protocol's answers and the GHCB MSR read back; (3)
- *      SEV_STATUS without a #VC; (4) outl, outb, inl, inb, rep outsb and
- *      rep insb through the #VC handler; (5) CPUID and (6) RDMSR/WRMSR
+ *      SEV_STATUS without a #VC; (4) outl, outb, inl and inb through the
+ *      #VC handler; (5) CPUID and (6) RDMSR/WRMSR
  *      through it, with an MSR KVM does not know (the hypervisor's #GP);
  *      (7) MMIO write and read by VMGEXIT directly; the valid bitmap the
  *      hypervisor leaves; (9) termination by the MSR protocol.
@@ -31,6 +31,7 @@
  *  TERM: termination through the GHCB page, then the MSR protocol; after
  *      each, the guest goes on if the VMM runs it again.
  *  TRIPLE: a stage, then a #VC with no IDT.
+ *  STR: (4) rep outsb and rep insb through the #VC handler.
  *
  * A report is a dword on PORT_VALUE, a stage a byte on PORT_OUT.  An
  * exception other than #VC, a #VC the handler does not handle and answers
@@ -217,6 +218,8 @@ sev_es_start:
 	je	mode_term
 	cmpq	$SEV_ES_MODE_TRIPLE, %rax
 	je	mode_triple
+	cmpq	$SEV_ES_MODE_STR, %rax
+	je	mode_str
 	ud2
 
 /* ---------------------------------------------------------------- FULL */
@@ -255,22 +258,6 @@ mode_full:
 	movw	$PORT_IN, %dx
 	inb	%dx, %al		/* only %al changes */
 	report	%eax
-	leaq	hello(%rip), %rsi
-	movl	$IO_STR_LEN, %ecx
-	movw	$PORT_STR, %dx
-	rep outsb			/* one IOIO for the whole string */
-	movq	%rsi, %rbx
-	leaq	hello(%rip), %rax
-	subq	%rax, %rbx
-	report	%ebx			/* %rsi advanced by IO_STR_LEN */
-	report	%ecx			/* %rcx 0 */
-	movl	$DATA + SEV_ES_D_INS, %edi
-	movl	$IO_INS_LEN, %ecx
-	movw	$PORT_STR, %dx
-	rep insb
-	movl	%edi, %ebx
-	report	DATA + SEV_ES_D_INS
-	report	%ebx			/* %rdi advanced by IO_INS_LEN */
 
 	/* (5) CPUID through the #VC handler */
 	movl	$0x8000001f, %eax
@@ -513,6 +500,27 @@ mode_msr:
 	report64 DATA + SEV_ES_D_ROWS + 16
 	report64 DATA + SEV_ES_D_ROWS + 24
 	report64 DATA + SEV_ES_D_ROWS + 32
+	jmp	stage_done
+
+/* ----------------------------------------------------------------- STR */
+mode_str:
+	/* (4) string port I/O: rep outsb and rep insb, through the buffer */
+	leaq	hello(%rip), %rsi
+	movl	$IO_STR_LEN, %ecx
+	movw	$PORT_STR, %dx
+	rep outsb			/* one IOIO for the whole string */
+	movq	%rsi, %rbx
+	leaq	hello(%rip), %rax
+	subq	%rax, %rbx
+	report	%ebx			/* %rsi advanced by IO_STR_LEN */
+	report	%ecx			/* %rcx 0 */
+	movl	$DATA + SEV_ES_D_INS, %edi
+	movl	$IO_INS_LEN, %ecx
+	movw	$PORT_STR, %dx
+	rep insb
+	movl	%edi, %ebx
+	report	DATA + SEV_ES_D_INS
+	report	%ebx			/* %rdi advanced by IO_INS_LEN */
 	jmp	stage_done
 
 /* ---------------------------------------------------------------- TERM */
