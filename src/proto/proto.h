@@ -78,6 +78,7 @@ struct ss_vm_flags {
 	/* Entry 0 (no VM has id 0) only: a trace is being watched. */
 	uint8_t tracing;
 	uint8_t sev_active, es_active; /* what the guest's CPU shows (vkvm) */
+	uint8_t ghcb_version; /* the GHCB protocol the shim speaks (vkvm) */
 	uint8_t vcpu_protected[SS_MAX_VCPUS / 8];
 };
 

@@ -127,6 +127,7 @@ void vmt_refresh(struct server *s, uint32_t id)
 	f->protected_state = info.type == KVM_X86_SEV_ES_VM;
 	f->sev_active = info.active;
 	f->es_active = info.es_active;
+	f->ghcb_version = (uint8_t)info.ghcb_version;
 	for (i = 0; i < info.online_vcpus && i < SS_MAX_VCPUS; i++) {
 		struct kvm_vcpu *v = kvm_vm_vcpu(s->vms[id].vm, (int)i);
 		uint8_t bit = (uint8_t)(1u << (i % 8));

@@ -7,6 +7,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "ghcb.h"
 #include "kvm_compat.h"
 #include "shim.h"
 #include "vkvm.h"
@@ -210,7 +211,10 @@ static int create_vcpu(int fd, struct fdi *vm, unsigned long id)
  * (bit 1), read-only; and the C-bit, which the page walk drops (the same
  * page, private).  Set when the VM becomes SEV (INIT, ES_INIT, INIT2, a
  * mirror, a MOVE target), before its first KVM_RUN; vkvm refuses it
- * after.  On the host backend the guest stays a plain KVM guest.
+ * after.  An SEV-ES guest's VMGEXITs go to the shim's GHCB protocol
+ * (ghcb.c), attached once: later calls get -EBUSY from vkvm, which is
+ * what tells the shim it is done.  On the host backend the guest stays a
+ * plain KVM guest.
  */
 static void emu_platform(int fd, const struct fdi *vm)
 {
@@ -229,6 +233,8 @@ static void emu_platform(int fd, const struct fdi *vm)
 	 * host CPU, which reads 0 there; fidelity V25).
 	 */
 	vkvm_set_platform_cpuid_ebx(fd, 0x8000001f, 0x3f, h->cbit);
+	if (f->es_active)
+		shim_es_attach(fd, f->ghcb_version, h->cbit);
 }
 
 struct vmsa_job {

@@ -208,6 +208,9 @@
 #define SEV_ES_STAGE_DONE 0x31	/* on PORT_OUT: a mode's rows all sent */
 #define SEV_ES_STAGE_READY 0x32 /* on PORT_OUT: TRIPLE's IDT about to go */
 
+/* ghcb.S: an SEV-ES guest's GHCB (a shared page) */
+#define GHCB_GPA	0x33000
+
 /* x86 bits the guests use. */
 #define CR0_PE		0x1
 #define CR0_ET		0x10
