@@ -76,7 +76,7 @@
 	btq	$(((\off) / 8) & 63), GHCB + GHCB_OFF_BITMAP + ((\off) / 512) * 8
 .endm
 
-/* A report: the dword src on PORT_VALUE, by outl (a #VC round trip). */
+/* A report: the dword src on PORT_VALUE, by outl (a #VC round trip); %eax, %dx clobbered. */
 .macro report src
 	movl	\src, %eax
 	movw	$PORT_VALUE, %dx
@@ -314,14 +314,14 @@ mode_full:
 	movl	GHCB + GHCB_OFF_BUF, %r14d
 	report	%ebx
 	report	%r14d			/* the data read */
-	movq	%r12, %rax
-	shrq	$32, %rax
+	movq	%r12, %r15		/* (report clobbers %eax) */
+	shrq	$32, %r15
 	report	%r12d
-	report	%eax
-	movq	%r13, %rax
-	shrq	$32, %rax
+	report	%r15d
+	movq	%r13, %r15
+	shrq	$32, %r15
 	report	%r13d
-	report	%eax
+	report	%r15d
 
 	/* (9) done: termination by the MSR protocol */
 	movl	$GHCB_TERM(SEV_ES_TERM_SET, SEV_ES_TERM_DONE), %eax
@@ -346,13 +346,13 @@ mode_bad:
 	movq	GHCB + GHCB_OFF_BITMAP, %r12	/* what an error leaves valid */
 	movq	GHCB + GHCB_OFF_BITMAP + 8, %r13
 	call	report_info
-	movq	%r12, %rax
-	shrq	$32, %rax
-	report	%eax
-	movq	%r13, %rax
-	shrq	$32, %rax
+	movq	%r12, %r15		/* (report clobbers %eax) */
+	shrq	$32, %r15
+	report	%r15d
+	movq	%r13, %r15
+	shrq	$32, %r15
 	report	%r13d
-	report	%eax
+	report	%r15d
 	/* CPUID without sw_exit_info_2 valid: GHCB_ERR_MISSING_INPUT */
 	call	ghcb_cpuid
 	btrq	$(GHCB_OFF_INFO2 / 8 - 64), GHCB + GHCB_OFF_BITMAP + 8
