@@ -398,10 +398,12 @@ static void test_es_guest(void **state)
 		 "CPUID_REQ 0x8000001F EAX");
 	report64(&g, ((uint64_t)g.leaf->ebx << 32) | (1u << 30) |
 			     GHCB_INFO_CPUID_RESP, "CPUID_REQ 0x8000001F EBX");
-	/* (2) the GHCB MSR reads back as the guest wrote it */
+	/* (2) the GHCB MSR reads back as the guest wrote it, without a #VC */
 	report64(&g, SEV_ES_GHCB_GPA, "GHCB MSR");
+	report(&g, 0, "GHCB MSR: #VCs");
 	/* (3) SEV_STATUS: SEV and SEV-ES, without a #VC */
 	report64(&g, 3, "SEV_STATUS");
+	report(&g, 0, "SEV_STATUS: #VCs");
 
 	/* (4) port I/O through #VC: the exits a plain guest's give */
 	expect_out(&g, PORT_OUT, 4, IO_OUT32);
@@ -414,9 +416,13 @@ static void test_es_guest(void **state)
 	/* (5) CPUID through #VC: the table as set */
 	report(&g, g.leaf->eax, "CPUID 0x8000001F EAX");
 	report(&g, g.leaf->ebx, "CPUID 0x8000001F EBX");
+	report(&g, 1, "CPUID: #VCs");
+	report(&g, ES_EXIT_CPUID, "CPUID: the #VC's error code");
 
 	/* (6) MSRs: APIC_BASE of the BSP; MTRRfix64K_00000 as written */
 	report64(&g, 0xfee00900, "APIC_BASE");
+	report(&g, 1, "APIC_BASE: #VCs");
+	report(&g, ES_EXIT_MSR, "APIC_BASE: the #VC's error code");
 	report64(&g, ((uint64_t)MSR_VALUE << 32) | MSR_VALUE, "MTRR");
 	/* an unknown MSR: svm_complete_emulated_msr() -> info1 1, #GP */
 	report(&g, 1, "failed #VCs");
@@ -482,6 +488,27 @@ static void test_es_string_io(void **state)
 	run(&g, KVM_EXIT_HLT);
 	assert_memory_equal(g.mem + SEV_ES_DATA_GPA + SEV_ES_D_INS, ins,
 			    IO_INS_LEN);
+	down(&g);
+}
+
+/*
+ * RFLAGS across a #VC: the guest's `subl` leaves no arithmetic flag set
+ * (0x1000 - 0xc0), an OUT raises #VC, its handler returns by iretq; the
+ * flags the guest then reads are those the `subl` left, as on a CPU (the
+ * #VC frame holds the interrupted RFLAGS).
+ */
+static void test_es_vc_rflags(void **state)
+{
+	struct g g;
+
+	(void)state;
+	NEED_EMULATED();
+	es_up(&g, SEV_ES_MODE_FLAGS, 0);
+	report(&g, 1, "first report");
+	expect_out(&g, PORT_OUT, 1, IO_OUT8);
+	report(&g, 0x2, "RFLAGS after the OUT's #VC");
+	expect_out(&g, PORT_OUT, 1, SEV_ES_STAGE_DONE);
+	run(&g, KVM_EXIT_HLT);
 	down(&g);
 }
 
@@ -643,6 +670,7 @@ int main(void)
 		cmocka_unit_test(test_es_launch),
 		cmocka_unit_test(test_es_guest),
 		cmocka_unit_test(test_es_string_io),
+		cmocka_unit_test(test_es_vc_rflags),
 		cmocka_unit_test(test_es_malformed),
 		cmocka_unit_test(test_es_ghcb_msr),
 		cmocka_unit_test(test_es_termination),

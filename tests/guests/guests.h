@@ -118,6 +118,7 @@
 #define SEV_ES_MODE_TERM 3	/* both ways of asking to be terminated */
 #define SEV_ES_MODE_TRIPLE 4	/* a #VC with no IDT: a triple fault */
 #define SEV_ES_MODE_STR	5	/* rep outsb, rep insb */
+#define SEV_ES_MODE_FLAGS 6	/* RFLAGS across a #VC */
 
 /* The guest's variables, at these offsets in SEV_ES_DATA_GPA. */
 #define SEV_ES_D_MODE	0x00
@@ -130,6 +131,8 @@
 #define SEV_ES_D_DIAG0	0x38	/* why it terminated: #VC code, or the */
 #define SEV_ES_D_DIAG1	0x40	/* exception's two top stack words */
 #define SEV_ES_D_DIAG2	0x48	/* and CR2 */
+#define SEV_ES_D_VC_COUNT 0x50	/* #VCs taken */
+#define SEV_ES_D_VC_LAST 0x58	/* the last #VC's error code */
 #define SEV_ES_D_INS	0x80	/* rep insb's buffer */
 #define SEV_ES_D_ROWS	0x100	/* mode MSR: responses, kept for the report */
 

@@ -32,6 +32,8 @@
  *      each, the guest goes on if the VMM runs it again.
  *  TRIPLE: a stage, then a #VC with no IDT.
  *  STR: (4) rep outsb and rep insb through the #VC handler.
+ *  FLAGS: the flags an instruction set before an OUT are the flags after
+ *      the OUT's #VC (the handler's iretq restores them from the frame).
  *
  * A report is a dword on PORT_VALUE, a stage a byte on PORT_OUT.  An
  * exception other than #VC, a #VC the handler does not handle and answers
@@ -81,6 +83,16 @@
 	movl	\src, %eax
 	movw	$PORT_VALUE, %dx
 	outl	%eax, %dx
+.endm
+
+/* %r13 = #VCs so far; vc_since: %r13d = #VCs since, %r14d = the last's code */
+.macro vc_mark
+	movq	DATA + SEV_ES_D_VC_COUNT, %r13
+.endm
+.macro vc_since
+	negq	%r13
+	addq	DATA + SEV_ES_D_VC_COUNT, %r13
+	movl	DATA + SEV_ES_D_VC_LAST, %r14d
 .endm
 
 /* Both dwords of the qword at mem. */
@@ -220,6 +232,8 @@ sev_es_start:
 	je	mode_triple
 	cmpq	$SEV_ES_MODE_STR, %rax
 	je	mode_str
+	cmpq	$SEV_ES_MODE_FLAGS, %rax
+	je	mode_flags
 	ud2
 
 /* ---------------------------------------------------------------- FULL */
@@ -228,18 +242,26 @@ mode_full:
 	report64 DATA + SEV_ES_D_SEVINFO
 	report64 DATA + SEV_ES_D_CPUID_EAX
 	report64 DATA + SEV_ES_D_CPUID_EBX
-	/* (2) the GHCB MSR reads back as written: the CPU keeps it */
+	/* (2) the GHCB MSR reads back as written: the CPU keeps it, no #VC */
+	vc_mark
 	movl	$GHCB_MSR, %ecx
 	rdmsr
+	vc_since
+	movl	%eax, %r12d
 	movl	%edx, %ebx
-	report	%eax
+	report	%r12d
 	report	%ebx
+	report	%r13d			/* #VCs: 0 */
 	/* (3) SEV_STATUS: the CPU answers it, no #VC: SEV | SEV-ES = 3 */
+	vc_mark
 	movl	$SEV_STATUS_MSR, %ecx
 	rdmsr
+	vc_since
+	movl	%eax, %r12d
 	movl	%edx, %ebx
-	report	%eax
+	report	%r12d
 	report	%ebx
+	report	%r13d			/* #VCs: 0 */
 
 	/* (4) port I/O, each instruction a #VC the handler turns into IOIO */
 	movw	$PORT_OUT, %dx
@@ -259,20 +281,30 @@ mode_full:
 	inb	%dx, %al		/* only %al changes */
 	report	%eax
 
-	/* (5) CPUID through the #VC handler */
+	/* (5) CPUID through the #VC handler: one #VC, error code 0x72 */
+	vc_mark
 	movl	$0x8000001f, %eax
 	xorl	%ecx, %ecx
 	cpuid
+	vc_since
+	movl	%eax, %r15d
 	movl	%ebx, %r12d
-	report	%eax
+	report	%r15d
 	report	%r12d
+	report	%r13d
+	report	%r14d
 
-	/* (6) MSRs that exit: APIC_BASE, and MTRRfix64K written, read */
+	/* (6) MSRs that exit (0x7c): APIC_BASE, MTRRfix64K written, read */
+	vc_mark
 	movl	$0x1b, %ecx
 	rdmsr
+	vc_since
+	movl	%eax, %r15d
 	movl	%edx, %ebx
-	report	%eax
+	report	%r15d
 	report	%ebx
+	report	%r13d
+	report	%r14d
 	movl	$0x250, %ecx
 	movl	$MSR_VALUE, %eax
 	movl	$MSR_VALUE, %edx
@@ -523,6 +555,21 @@ mode_str:
 	report	%ebx			/* %rdi advanced by IO_INS_LEN */
 	jmp	stage_done
 
+/* --------------------------------------------------------------- FLAGS */
+mode_flags:
+	movl	$1, %ebx
+	report	%ebx			/* a #VC first (its handler's iretq) */
+	movl	$0xc0, %ecx
+	movl	$0x1000, %ebx
+	subl	%ecx, %ebx		/* RFLAGS: 0x2, no arithmetic flag */
+	movw	$PORT_OUT, %dx
+	movb	$IO_OUT8, %al
+	outb	%al, %dx		/* #VC: the frame's RFLAGS are these */
+	pushfq
+	popq	%rbx
+	report	%ebx
+	jmp	stage_done
+
 /* ---------------------------------------------------------------- TERM */
 mode_term:
 	/*
@@ -706,6 +753,8 @@ vc_handler:
 	call	ghcb_begin
 	movq	F_RIP(%rsp), %rbx	/* the instruction */
 	movq	F_ERR(%rsp), %rax
+	incq	DATA + SEV_ES_D_VC_COUNT
+	movq	%rax, DATA + SEV_ES_D_VC_LAST
 	cmpq	$ES_EXIT_IOIO, %rax
 	je	vc_ioio
 	cmpq	$ES_EXIT_CPUID, %rax
