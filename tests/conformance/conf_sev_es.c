@@ -16,9 +16,10 @@
  * nothing itself: it reports what it got, and this program compares.
  *
  * On the host's KVM an SEV-ES VM is a plain KVM guest (docs/fidelity.md):
- * no #VC, no GHCB.  There only the launch is checked; each guest test is
- * skipped, saying so.
+ * no #VC, no GHCB.  There only the launch is checked, and the program says
+ * why the guest's tests are left out.
  */
+#include <sys/syscall.h>
 #include "conf.h"
 #include "guests.h"
 
@@ -43,24 +44,27 @@ struct g {
 	const struct kvm_cpuid_entry2 *leaf; /* 0x8000001F as set */
 };
 
-/* The guest checks need the emulated KVM: #VC, GHCB and VMGEXIT. */
+/*
+ * The guest checks need the emulated KVM: #VC, GHCB and VMGEXIT.  That is
+ * SOFTSEV_KVM=emulated, or auto (the default) where the host's own
+ * /dev/kvm does not open: asked by the system call itself, since the
+ * preloaded library answers open() of /dev/kvm either way.
+ */
 static bool emulated(void)
 {
 	const char *k = getenv("SOFTSEV_KVM");
+	long fd;
 
-	return k && !strcmp(k, "emulated");
+	if (k && !strcmp(k, "emulated"))
+		return true;
+	if (k && strcmp(k, "auto"))
+		return false;
+	fd = syscall(SYS_openat, AT_FDCWD, "/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	syscall(SYS_close, fd);
+	return false;
 }
-
-#define NEED_EMULATED()                                                        \
-	do {                                                                   \
-		if (!emulated()) {                                             \
-			print_message("# SKIP: on the host's KVM an SEV-ES "   \
-				      "VM runs as a plain KVM guest (no #VC, " \
-				      "GHCB or VMGEXIT): the guest's checks "  \
-				      "need softsev run --kvm=emulated\n");    \
-			skip();                                                \
-		}                                                              \
-	} while (0)
 
 static uint64_t data64(struct g *g, unsigned int off)
 {
@@ -384,7 +388,6 @@ static void test_es_guest(void **state)
 	struct g g;
 
 	(void)state;
-	NEED_EMULATED();
 	es_up(&g, SEV_ES_MODE_FULL, 0);
 
 	/*
@@ -472,7 +475,6 @@ static void test_es_string_io(void **state)
 	struct g g;
 
 	(void)state;
-	NEED_EMULATED();
 	es_up(&g, SEV_ES_MODE_STR, 0);
 	assert_memory_equal(io_exit(&g, KVM_EXIT_IO_OUT, PORT_STR, 1,
 				    IO_STR_LEN),
@@ -502,7 +504,6 @@ static void test_es_vc_rflags(void **state)
 	struct g g;
 
 	(void)state;
-	NEED_EMULATED();
 	es_up(&g, SEV_ES_MODE_FLAGS, 0);
 	report(&g, 1, "first report");
 	expect_out(&g, PORT_OUT, 1, IO_OUT8);
@@ -522,7 +523,6 @@ static void test_es_malformed(void **state)
 	struct g g;
 
 	(void)state;
-	NEED_EMULATED();
 	es_up(&g, SEV_ES_MODE_BAD, 0);
 	report(&g, 2, "usage 1: info1");
 	report(&g, GHCB_ERR_INVALID_USAGE, "usage 1: info2");
@@ -592,7 +592,6 @@ static void test_es_ghcb_msr(void **state)
 	struct g g;
 
 	(void)state;
-	NEED_EMULATED();
 	es_up(&g, SEV_ES_MODE_MSR, 0);
 	report64(&g, 0, "GHCB MSR 0");
 	report64(&g, SEV_ES_NOSLOT_GPA, "GHCB in no memslot");
@@ -615,7 +614,6 @@ static void test_es_termination(void **state)
 	struct g g;
 
 	(void)state;
-	NEED_EMULATED();
 	es_up(&g, SEV_ES_MODE_TERM, 0);
 	expect_term(&g, SEV_ES_GHCB_GPA);
 	report(&g, 0, "after TERM_REQUEST: info1");
@@ -636,7 +634,6 @@ static void test_es_ghcb_version(void **state)
 	struct g g;
 
 	(void)state;
-	NEED_EMULATED();
 	es_up(&g, SEV_ES_MODE_FULL, 1);
 	expect_term(&g, GHCB_TERM(0, 1));
 	assert_int_equal(data64(&g, SEV_ES_D_SEVINFO),
@@ -656,7 +653,6 @@ static void test_es_triple_fault(void **state)
 	struct g g;
 
 	(void)state;
-	NEED_EMULATED();
 	es_up(&g, SEV_ES_MODE_TRIPLE, 0);
 	expect_out(&g, PORT_OUT, 1, SEV_ES_STAGE_READY);
 	run(&g, KVM_EXIT_SHUTDOWN);
@@ -666,6 +662,9 @@ static void test_es_triple_fault(void **state)
 
 int main(void)
 {
+	const struct CMUnitTest launch[] = {
+		cmocka_unit_test(test_es_launch),
+	};
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_es_launch),
 		cmocka_unit_test(test_es_guest),
@@ -678,5 +677,14 @@ int main(void)
 		cmocka_unit_test(test_es_triple_fault),
 	};
 
+	if (!emulated()) {
+		/* not cmocka's skip(): its TAP says "not ok ... # SKIP" */
+		printf("# the guest's tests are left out: on the host's KVM an "
+		       "SEV-ES VM runs as a plain KVM guest (no #VC, GHCB or "
+		       "VMGEXIT); they need the emulated KVM "
+		       "(softsev run --kvm=emulated)\n");
+		fflush(stdout);
+		return cmocka_run_group_tests(launch, NULL, NULL);
+	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
