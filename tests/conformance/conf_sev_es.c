@@ -33,7 +33,9 @@
 #define SEV_ES_POLICY 0x4     /* policy.ES */
 #define PTE_AD 0x60ull	      /* accessed, dirty */
 
-extern const uint8_t sev_es_start[], sev_es_end[];
+extern const uint8_t sev_es_start[], sev_es_end[], sev_es_hello[];
+
+#define GPA(label) (CODE_GPA + (uint64_t)((label) - sev_es_start))
 
 struct g {
 	int kvm, sev, vm, fd;
@@ -170,6 +172,24 @@ static void report(struct g *g, uint32_t val, const char *what)
 	if (got != val)
 		print_message("# report: %s\n", what);
 	assert_int_equal(got, val);
+}
+
+/*
+ * The guest's #VC count before and after an instruction (and the last
+ * #VC's error code if n): n more.
+ */
+static void report_vcs(struct g *g, uint32_t n, uint32_t code,
+		       const char *what)
+{
+	uint32_t before = 0, after = 0;
+
+	memcpy(&before, io_exit(g, KVM_EXIT_IO_OUT, PORT_VALUE, 4, 1), 4);
+	memcpy(&after, io_exit(g, KVM_EXIT_IO_OUT, PORT_VALUE, 4, 1), 4);
+	if (after - before != n)
+		print_message("# #VCs: %s\n", what);
+	assert_int_equal(after - before, n);
+	if (n)
+		report(g, code, what);
 }
 
 static void report64(struct g *g, uint64_t val, const char *what)
@@ -403,10 +423,10 @@ static void test_es_guest(void **state)
 			     GHCB_INFO_CPUID_RESP, "CPUID_REQ 0x8000001F EBX");
 	/* (2) the GHCB MSR reads back as the guest wrote it, without a #VC */
 	report64(&g, SEV_ES_GHCB_GPA, "GHCB MSR");
-	report(&g, 0, "GHCB MSR: #VCs");
+	report_vcs(&g, 0, 0, "GHCB MSR");
 	/* (3) SEV_STATUS: SEV and SEV-ES, without a #VC */
 	report64(&g, 3, "SEV_STATUS");
-	report(&g, 0, "SEV_STATUS: #VCs");
+	report_vcs(&g, 0, 0, "SEV_STATUS");
 
 	/* (4) port I/O through #VC: the exits a plain guest's give */
 	expect_out(&g, PORT_OUT, 4, IO_OUT32);
@@ -419,13 +439,11 @@ static void test_es_guest(void **state)
 	/* (5) CPUID through #VC: the table as set */
 	report(&g, g.leaf->eax, "CPUID 0x8000001F EAX");
 	report(&g, g.leaf->ebx, "CPUID 0x8000001F EBX");
-	report(&g, 1, "CPUID: #VCs");
-	report(&g, ES_EXIT_CPUID, "CPUID: the #VC's error code");
+	report_vcs(&g, 1, ES_EXIT_CPUID, "CPUID");
 
 	/* (6) MSRs: APIC_BASE of the BSP; MTRRfix64K_00000 as written */
 	report64(&g, 0xfee00900, "APIC_BASE");
-	report(&g, 1, "APIC_BASE: #VCs");
-	report(&g, ES_EXIT_MSR, "APIC_BASE: the #VC's error code");
+	report_vcs(&g, 1, ES_EXIT_MSR, "APIC_BASE");
 	report64(&g, ((uint64_t)MSR_VALUE << 32) | MSR_VALUE, "MTRR");
 	/* an unknown MSR: svm_complete_emulated_msr() -> info1 1, #GP */
 	report(&g, 1, "failed #VCs");
@@ -479,7 +497,7 @@ static void test_es_string_io(void **state)
 	assert_memory_equal(io_exit(&g, KVM_EXIT_IO_OUT, PORT_STR, 1,
 				    IO_STR_LEN),
 			    "hello", IO_STR_LEN);
-	report(&g, IO_STR_LEN, "rep outsb: %rsi advanced");
+	report(&g, GPA(sev_es_hello) + IO_STR_LEN, "rep outsb: %rsi advanced");
 	report(&g, 0, "rep outsb: %rcx");
 	answer_in(&g, PORT_STR, 1, IO_INS_LEN, ins);
 	memcpy(&w, ins, 4);
@@ -494,10 +512,12 @@ static void test_es_string_io(void **state)
 }
 
 /*
- * RFLAGS across a #VC: the guest's `subl` leaves no arithmetic flag set
- * (0x1000 - 0xc0), an OUT raises #VC, its handler returns by iretq; the
- * flags the guest then reads are those the `subl` left, as on a CPU (the
- * #VC frame holds the interrupted RFLAGS).
+ * RFLAGS across the hypervisor: the guest's `subl` leaves no arithmetic
+ * flag set (0x1000 - 0xc0), then an OUT (the first at its address), a
+ * CPUID and an RDMSR each raise #VC, whose handler returns by iretq, and
+ * a VMGEXIT goes to the hypervisor directly; after each the flags are
+ * those the `subl` left, as on a CPU (the #VC frame holds the interrupted
+ * RFLAGS; VMGEXIT keeps them).
  */
 static void test_es_vc_rflags(void **state)
 {
@@ -507,7 +527,10 @@ static void test_es_vc_rflags(void **state)
 	es_up(&g, SEV_ES_MODE_FLAGS, 0);
 	report(&g, 1, "first report");
 	expect_out(&g, PORT_OUT, 1, IO_OUT8);
-	report(&g, 0x2, "RFLAGS after the OUT's #VC");
+	report64(&g, 0x2, "RFLAGS after the OUT's #VC");
+	report64(&g, 0x2, "RFLAGS after the CPUID's #VC");
+	report64(&g, 0x2, "RFLAGS after the RDMSR's #VC");
+	report64(&g, 0x2, "RFLAGS after VMGEXIT");
 	expect_out(&g, PORT_OUT, 1, SEV_ES_STAGE_DONE);
 	run(&g, KVM_EXIT_HLT);
 	down(&g);
@@ -572,6 +595,23 @@ static void test_es_malformed(void **state)
 	report(&g, GHCB_ERR_MISSING_INPUT, "AP creation (SNP only)");
 	report(&g, 0, "HV features");
 	report(&g, 3, "HV features: GHCB_HV_FT_SUPPORTED");
+	report(&g, 2, "VMMCALL without CPL");
+	report(&g, GHCB_ERR_MISSING_INPUT, "VMMCALL without CPL");
+	/* kvm_emulate_hypercall(): -KVM_ENOSYS, and -KVM_EPERM at CPL 3 */
+	report(&g, 0, "hypercall: info1");
+	report(&g, 0, "hypercall: info2");
+	report64(&g, (uint64_t)-1000, "hypercall: RAX -KVM_ENOSYS");
+	report(&g, 0, "hypercall at CPL 3: info1");
+	report(&g, 0, "hypercall at CPL 3: info2");
+	report64(&g, (uint64_t)-1, "hypercall at CPL 3: RAX -KVM_EPERM");
+	/* svm_handle_invalid_exit(): RDTSC has no exit handler */
+	run(&g, KVM_EXIT_INTERNAL_ERROR);
+	assert_int_equal(g.run->internal.suberror,
+			 KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON);
+	assert_int_equal(g.run->internal.ndata, 2);
+	assert_int_equal(g.run->internal.data[0], ES_EXIT_RDTSC);
+	report(&g, 0, "RDTSC, run again: info1");
+	report(&g, 0, "RDTSC, run again: info2");
 	/* SVM_VMGEXIT_UNSUPPORTED_EVENT: KVM_RUN fails; the guest goes on */
 	assert_errno(ioctl(g.fd, KVM_RUN, 0), EINVAL);
 	report(&g, 0, "unsupported event");

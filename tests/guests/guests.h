@@ -170,6 +170,8 @@
 #define ES_EXIT_IOIO	0x7b
 #define ES_EXIT_MSR	0x7c
 #define ES_EXIT_NPF	0x400
+#define ES_EXIT_RDTSC	0x6e
+#define ES_EXIT_VMMCALL	0x81
 #define VMGEXIT_MMIO_READ	0x80000001
 #define VMGEXIT_MMIO_WRITE	0x80000002
 #define VMGEXIT_AP_JUMP_TABLE	0x80000005
@@ -207,6 +209,7 @@
 /* What it sends (besides io64.S's IO_* values) */
 #define SEV_ES_UNKNOWN_MSR 0x1234 /* an MSR KVM does not know: #GP */
 #define SEV_ES_JUMP_TABLE 0x9000  /* the AP jump table it sets and gets */
+#define SEV_ES_HYPERCALL 0xffff /* a hypercall number KVM does not have */
 #define SEV_ES_MSR_UNKNOWN_REQ 0x0fe /* an MSR protocol request KVM lacks */
 #define SEV_ES_STAGE_DONE 0x31	/* on PORT_OUT: a mode's rows all sent */
 #define SEV_ES_STAGE_READY 0x32 /* on PORT_OUT: TRIPLE's IDT about to go */

@@ -32,8 +32,9 @@
  *      each, the guest goes on if the VMM runs it again.
  *  TRIPLE: a stage, then a #VC with no IDT.
  *  STR: (4) rep outsb and rep insb through the #VC handler.
- *  FLAGS: the flags an instruction set before an OUT are the flags after
- *      the OUT's #VC (the handler's iretq restores them from the frame).
+ *  FLAGS: the flags an instruction set before an OUT, CPUID, RDMSR (each
+ *      a #VC, whose iretq restores them from the frame) or VMGEXIT are the
+ *      flags after it.
  *
  * A report is a dword on PORT_VALUE, a stage a byte on PORT_OUT.  An
  * exception other than #VC, a #VC the handler does not handle and answers
@@ -85,13 +86,15 @@
 	outl	%eax, %dx
 .endm
 
-/* %r13 = #VCs so far; vc_since: %r13d = #VCs since, %r14d = the last's code */
+/*
+ * vc_mark: %r13 = #VCs so far; vc_since: %r15 = #VCs now, %r14d = the last
+ * one's error code.  (No arithmetic before a report: see FLAGS.)
+ */
 .macro vc_mark
 	movq	DATA + SEV_ES_D_VC_COUNT, %r13
 .endm
 .macro vc_since
-	negq	%r13
-	addq	DATA + SEV_ES_D_VC_COUNT, %r13
+	movq	DATA + SEV_ES_D_VC_COUNT, %r15
 	movl	DATA + SEV_ES_D_VC_LAST, %r14d
 .endm
 
@@ -103,7 +106,7 @@
 
 	.section .rodata
 	.globl sev_es_start, sev_es_end
-	.globl sev_es_term_hlt
+	.globl sev_es_term_hlt, sev_es_hello
 	.code64
 sev_es_start:
 	movq	$STACK_TOP, %rsp
@@ -251,7 +254,8 @@ mode_full:
 	movl	%edx, %ebx
 	report	%r12d
 	report	%ebx
-	report	%r13d			/* #VCs: 0 */
+	report	%r13d			/* #VCs before and after: the same */
+	report	%r15d
 	/* (3) SEV_STATUS: the CPU answers it, no #VC: SEV | SEV-ES = 3 */
 	vc_mark
 	movl	$SEV_STATUS_MSR, %ecx
@@ -261,7 +265,8 @@ mode_full:
 	movl	%edx, %ebx
 	report	%r12d
 	report	%ebx
-	report	%r13d			/* #VCs: 0 */
+	report	%r13d			/* #VCs before and after: the same */
+	report	%r15d
 
 	/* (4) port I/O, each instruction a #VC the handler turns into IOIO */
 	movw	$PORT_OUT, %dx
@@ -272,10 +277,8 @@ mode_full:
 	movq	$-1, %rax
 	movw	$PORT_IN, %dx
 	inl	%dx, %eax		/* zero-extends %rax */
-	movq	%rax, %rbx
-	report	%ebx
-	shrq	$32, %rbx
-	report	%ebx
+	movq	%rax, DATA + SEV_ES_D_ROWS
+	report64 DATA + SEV_ES_D_ROWS
 	movl	$IO_MERGE, %eax
 	movw	$PORT_IN, %dx
 	inb	%dx, %al		/* only %al changes */
@@ -287,11 +290,12 @@ mode_full:
 	xorl	%ecx, %ecx
 	cpuid
 	vc_since
-	movl	%eax, %r15d
+	movl	%eax, %r11d
 	movl	%ebx, %r12d
-	report	%r15d
+	report	%r11d
 	report	%r12d
-	report	%r13d
+	report	%r13d			/* #VCs before and after: one more */
+	report	%r15d
 	report	%r14d
 
 	/* (6) MSRs that exit (0x7c): APIC_BASE, MTRRfix64K written, read */
@@ -299,11 +303,12 @@ mode_full:
 	movl	$0x1b, %ecx
 	rdmsr
 	vc_since
-	movl	%eax, %r15d
+	movl	%eax, %r11d
 	movl	%edx, %ebx
-	report	%r15d
+	report	%r11d
 	report	%ebx
 	report	%r13d
+	report	%r15d
 	report	%r14d
 	movl	$0x250, %ecx
 	movl	$MSR_VALUE, %eax
@@ -342,18 +347,14 @@ mode_full:
 	movl	%eax, %ebx
 	/* what the hypervisor marked valid: RAX..RDX, sw_exit_info_1, _2 */
 	movq	GHCB + GHCB_OFF_BITMAP, %r12
-	movq	GHCB + GHCB_OFF_BITMAP + 8, %r13
+	movq	%r12, DATA + SEV_ES_D_ROWS
+	movq	GHCB + GHCB_OFF_BITMAP + 8, %r12
+	movq	%r12, DATA + SEV_ES_D_ROWS + 8
 	movl	GHCB + GHCB_OFF_BUF, %r14d
 	report	%ebx
 	report	%r14d			/* the data read */
-	movq	%r12, %r15		/* (report clobbers %eax) */
-	shrq	$32, %r15
-	report	%r12d
-	report	%r15d
-	movq	%r13, %r15
-	shrq	$32, %r15
-	report	%r13d
-	report	%r15d
+	report64 DATA + SEV_ES_D_ROWS
+	report64 DATA + SEV_ES_D_ROWS + 8
 
 	/* (9) done: termination by the MSR protocol */
 	movl	$GHCB_TERM(SEV_ES_TERM_SET, SEV_ES_TERM_DONE), %eax
@@ -376,15 +377,12 @@ mode_bad:
 	movl	$1, GHCB + GHCB_OFF_USAGE
 	VMGEXIT
 	movq	GHCB + GHCB_OFF_BITMAP, %r12	/* what an error leaves valid */
-	movq	GHCB + GHCB_OFF_BITMAP + 8, %r13
+	movq	%r12, DATA + SEV_ES_D_ROWS
+	movq	GHCB + GHCB_OFF_BITMAP + 8, %r12
+	movq	%r12, DATA + SEV_ES_D_ROWS + 8
 	call	report_info
-	movq	%r12, %r15		/* (report clobbers %eax) */
-	shrq	$32, %r15
-	report	%r15d
-	movq	%r13, %r15
-	shrq	$32, %r15
-	report	%r13d
-	report	%r15d
+	report	DATA + SEV_ES_D_ROWS + 4
+	report64 DATA + SEV_ES_D_ROWS + 8
 	/* CPUID without sw_exit_info_2 valid: GHCB_ERR_MISSING_INPUT */
 	call	ghcb_cpuid
 	btrq	$(GHCB_OFF_INFO2 / 8 - 64), GHCB + GHCB_OFF_BITMAP + 8
@@ -491,6 +489,27 @@ mode_bad:
 	xorl	%edx, %edx
 	call	ghcb_fill
 	row_end
+	/* VMMCALL without CPL: missing input */
+	call	ghcb_begin
+	movl	$SEV_ES_HYPERCALL, %eax
+	gset	GHCB_OFF_RAX, %rax
+	movl	$ES_EXIT_VMMCALL, %edi
+	xorl	%esi, %esi
+	xorl	%edx, %edx
+	call	ghcb_fill
+	row_end
+	/* a hypercall KVM does not have, at CPL 0 and 3: RAX -ENOSYS, -EPERM */
+	movl	$0, %eax
+	call	vmmcall_row
+	movl	$3, %eax
+	call	vmmcall_row
+	/* RDTSC: KVM has no handler for it; KVM_RUN exits INTERNAL_ERROR */
+	call	ghcb_begin
+	movl	$ES_EXIT_RDTSC, %edi
+	xorl	%esi, %esi
+	xorl	%edx, %edx
+	call	ghcb_fill
+	row_end
 	/* "unsupported event": KVM_RUN fails (EINVAL); run again, it is 0/0 */
 	call	ghcb_begin
 	movl	$VMGEXIT_UNSUPPORTED, %edi
@@ -541,9 +560,7 @@ mode_str:
 	movl	$IO_STR_LEN, %ecx
 	movw	$PORT_STR, %dx
 	rep outsb			/* one IOIO for the whole string */
-	movq	%rsi, %rbx
-	leaq	hello(%rip), %rax
-	subq	%rax, %rbx
+	movl	%esi, %ebx
 	report	%ebx			/* %rsi advanced by IO_STR_LEN */
 	report	%ecx			/* %rcx 0 */
 	movl	$DATA + SEV_ES_D_INS, %edi
@@ -556,18 +573,50 @@ mode_str:
 	jmp	stage_done
 
 /* --------------------------------------------------------------- FLAGS */
+/*
+ * 0x1000 - 0xc0 leaves RFLAGS 0x2 (no arithmetic flag); the instruction
+ * after it exits to the hypervisor (#VC and iretq, or VMGEXIT); RFLAGS
+ * after it are kept, reported after all four.
+ */
+.macro flags_sub
+	movl	$0xc0, %eax
+	movl	$0x1000, %ebx
+	subl	%eax, %ebx
+.endm
+.macro flags_keep off
+	pushfq
+	popq	%rbx
+	movq	%rbx, DATA + SEV_ES_D_ROWS + \off
+.endm
 mode_flags:
 	movl	$1, %ebx
 	report	%ebx			/* a #VC first (its handler's iretq) */
-	movl	$0xc0, %ecx
-	movl	$0x1000, %ebx
-	subl	%ecx, %ebx		/* RFLAGS: 0x2, no arithmetic flag */
 	movw	$PORT_OUT, %dx
+	flags_sub
 	movb	$IO_OUT8, %al
-	outb	%al, %dx		/* #VC: the frame's RFLAGS are these */
-	pushfq
-	popq	%rbx
-	report	%ebx
+	outb	%al, %dx		/* an OUT met for the first time */
+	flags_keep 0
+	flags_sub
+	movl	$0x8000001f, %eax
+	movl	$0, %ecx
+	cpuid
+	flags_keep 8
+	flags_sub
+	movl	$0x1b, %ecx
+	rdmsr
+	flags_keep 16
+	call	ghcb_begin
+	movl	$VMGEXIT_HV_FEATURES, %edi
+	xorl	%esi, %esi
+	xorl	%edx, %edx
+	call	ghcb_fill
+	flags_sub
+	VMGEXIT
+	flags_keep 24
+	report64 DATA + SEV_ES_D_ROWS
+	report64 DATA + SEV_ES_D_ROWS + 8
+	report64 DATA + SEV_ES_D_ROWS + 16
+	report64 DATA + SEV_ES_D_ROWS + 24
 	jmp	stage_done
 
 /* ---------------------------------------------------------------- TERM */
@@ -688,6 +737,24 @@ mmio_row:
 	movl	$4, %edx
 	call	ghcb_fill
 	row_end
+	ret
+
+/* BAD's row: hypercall SEV_ES_HYPERCALL at CPL %al; reports info1, 2, RAX */
+vmmcall_row:
+	call	ghcb_begin
+	movb	%al, GHCB + GHCB_OFF_CPL
+	valid	GHCB_OFF_CPL
+	movl	$SEV_ES_HYPERCALL, %eax
+	gset	GHCB_OFF_RAX, %rax
+	movl	$ES_EXIT_VMMCALL, %edi
+	xorl	%esi, %esi
+	xorl	%edx, %edx
+	call	ghcb_fill
+	VMGEXIT
+	movq	GHCB + GHCB_OFF_RAX, %r12
+	movq	%r12, DATA + SEV_ES_D_ROWS
+	call	report_info
+	report64 DATA + SEV_ES_D_ROWS
 	ret
 
 /* BAD's rows: a well-formed CPUID 0x8000001F request, not yet sent. */
@@ -1021,6 +1088,7 @@ exc:
 	orl	$GHCB_TERM(SEV_ES_TERM_SET, 0), %eax
 	jmp	terminate
 
+sev_es_hello:
 hello:
 	.ascii	"hello"
 
