@@ -513,8 +513,8 @@ static void test_es_string_io(void **state)
 
 /*
  * RFLAGS across the hypervisor: the guest's `subl` leaves no arithmetic
- * flag set (0x1000 - 0xc0), then an OUT (the first at its address), a
- * CPUID and an RDMSR each raise #VC, whose handler returns by iretq, and
+ * flag set (0x1000 - 0xc0), then an OUT (twice: at an address met for the
+ * first time, then again), a CPUID and an RDMSR each raise #VC, whose handler returns by iretq, and
  * a VMGEXIT goes to the hypervisor directly; after each the flags are
  * those the `subl` left, as on a CPU (the #VC frame holds the interrupted
  * RFLAGS; VMGEXIT keeps them).
@@ -527,7 +527,9 @@ static void test_es_vc_rflags(void **state)
 	es_up(&g, SEV_ES_MODE_FLAGS, 0);
 	report(&g, 1, "first report");
 	expect_out(&g, PORT_OUT, 1, IO_OUT8);
-	report64(&g, 0x2, "RFLAGS after the OUT's #VC");
+	expect_out(&g, PORT_OUT, 1, IO_OUT8);
+	report64(&g, 0x2, "RFLAGS after the OUT's #VC (a new address)");
+	report64(&g, 0x2, "RFLAGS after the OUT's #VC (the same again)");
 	report64(&g, 0x2, "RFLAGS after the CPUID's #VC");
 	report64(&g, 0x2, "RFLAGS after the RDMSR's #VC");
 	report64(&g, 0x2, "RFLAGS after VMGEXIT");

@@ -576,7 +576,8 @@ mode_str:
 /*
  * 0x1000 - 0xc0 leaves RFLAGS 0x2 (no arithmetic flag); the instruction
  * after it exits to the hypervisor (#VC and iretq, or VMGEXIT); RFLAGS
- * after it are kept, reported after all four.
+ * after it are kept, reported after all five: an OUT twice (the second
+ * time its address is one the engine knows), CPUID, RDMSR, VMGEXIT.
  */
 .macro flags_sub
 	movl	$0xc0, %eax
@@ -591,11 +592,17 @@ mode_str:
 mode_flags:
 	movl	$1, %ebx
 	report	%ebx			/* a #VC first (its handler's iretq) */
-	movw	$PORT_OUT, %dx
+	movl	$0, %r12d		/* twice: the OUT's address new, known */
+1:	movw	$PORT_OUT, %dx
 	flags_sub
 	movb	$IO_OUT8, %al
-	outb	%al, %dx		/* an OUT met for the first time */
-	flags_keep 0
+	outb	%al, %dx
+	pushfq
+	popq	%rbx
+	movq	%rbx, DATA + SEV_ES_D_ROWS + 32(, %r12, 8)
+	incl	%r12d
+	cmpl	$2, %r12d
+	jb	1b
 	flags_sub
 	movl	$0x8000001f, %eax
 	movl	$0, %ecx
@@ -613,7 +620,8 @@ mode_flags:
 	flags_sub
 	VMGEXIT
 	flags_keep 24
-	report64 DATA + SEV_ES_D_ROWS
+	report64 DATA + SEV_ES_D_ROWS + 32
+	report64 DATA + SEV_ES_D_ROWS + 40
 	report64 DATA + SEV_ES_D_ROWS + 8
 	report64 DATA + SEV_ES_D_ROWS + 16
 	report64 DATA + SEV_ES_D_ROWS + 24
