@@ -74,7 +74,7 @@ static double run_once(const uint8_t insn[2], unsigned int n)
 	memcpy(mem + 29 * 4, &ivt, 4); /* 0000:2000 */
 	r.userspace_addr = (uintptr_t)mem;
 	if (vkvm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, &r) ||
-	    vkvm_set_protected(vm, 29, 0xc0010130, gexit, NULL))
+	    vkvm_set_protected(vm, 29, 0xc0010130, gexit, NULL, NULL))
 		exit(1);
 	fd = (int)vkvm_ioctl(vm, KVM_CREATE_VCPU, 0);
 	run = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);

@@ -489,10 +489,54 @@ static int owner_secret_cmd(int argc, char **argv)
 	return 0;
 }
 
+/* An address or value, decimal or 0x...; false unless all of s is one. */
+static bool parse_u64(const char *s, uint64_t *v)
+{
+	char *end = NULL;
+
+	if (!s || !*s)
+		return false;
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	return !errno && !*end;
+}
+
+/*
+ * The VMSA the owner expects for a vCPU whose entry state it knows
+ * (owner_vmsa_flat32()), for `owner measure --vmsa`.
+ */
+static int owner_vmsa_cmd(int argc, char **argv)
+{
+	const char *out = opt_value(argc, argv, "--out");
+	const char *features = opt_value(argc, argv, "--sev-features");
+	uint8_t vmsa[OWNER_VMSA_LEN];
+	uint64_t rip, rsp, f = 0;
+	int ret;
+
+	if (!parse_u64(opt_value(argc, argv, "--entry"), &rip) ||
+	    !parse_u64(opt_value(argc, argv, "--stack"), &rsp) ||
+	    (features && !parse_u64(features, &f)) || (!out && isatty(1))) {
+		fprintf(stderr, "usage: softsev owner vmsa --entry RIP --stack "
+				"RSP [--sev-features F] (--out FILE | > FILE)\n");
+		return 2;
+	}
+	owner_vmsa_flat32(rip, rsp, f, vmsa);
+	if (out) {
+		ret = owner_write_file(out, vmsa, sizeof(vmsa), 0644);
+		return ret ? fail("owner vmsa", out, ret) : 0;
+	}
+	if (fwrite(vmsa, 1, sizeof(vmsa), stdout) != sizeof(vmsa) ||
+	    fflush(stdout))
+		return fail("owner vmsa", "stdout", -EIO);
+	return 0;
+}
+
 static const char owner_usage[] =
 	"usage: softsev owner session --pdh FILE --policy P --out DIR\n"
 	"       softsev owner measure --firmware FILE [--kernel K --initrd I --cmdline C]\n"
 	"                             [--vmsa FILE]...\n"
+	"       softsev owner vmsa --entry RIP --stack RSP [--sev-features F]\n"
+	"                          (--out FILE | > FILE)\n"
 	"       softsev owner verify --keys owner.keys --measurement FILE --api M.N\n"
 	"                            --build N (--digest HEX | measure's options)\n"
 	"       softsev owner secret --keys owner.keys --measurement FILE\n"
@@ -502,6 +546,9 @@ static const char owner_usage[] =
 	"session  GODH key and TEK/TIK for a platform's PDH: godh.b64, session.b64\n"
 	"         (QEMU dh-cert-file, session-file) and owner.keys (0600)\n"
 	"measure  the expected launch digest of an image (hex)\n"
+	"vmsa     the 4 KiB VMSA an SEV-ES vCPU is measured with when its VMM\n"
+	"         started it in flat 32-bit protected mode at RIP with stack RSP,\n"
+	"         the rest as KVM creates a vCPU (for measure --vmsa)\n"
 	"verify   checks a LAUNCH_MEASURE blob (measurement.b64) with the TIK\n"
 	"secret   secret_header.b64 and secret_payload.b64 for LAUNCH_SECRET\n";
 
@@ -517,6 +564,8 @@ int cmd_owner(int argc, char **argv)
 		return owner_session_cmd(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "measure"))
 		return owner_measure_cmd(argc - 1, argv + 1, digest, true);
+	if (argc >= 2 && !strcmp(argv[1], "vmsa"))
+		return owner_vmsa_cmd(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "verify"))
 		return owner_verify_cmd(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "secret"))

@@ -8,9 +8,9 @@
  *   this process         the guest owner (no softsev server involved)
  *   vmm@A                softsev-demo-vmm under `softsev run` on platform A
  *   vmm@B                softsev-demo-vmm under `softsev run` on platform B
- * DIR/guest.img, hostA/ and hostB/ (certificates), owner/ (GODH, session),
- * measurement.b64, platform.txt, secret_*.b64, guest_result.txt,
- * result_checked, mig/ (the SEND stream).
+ * DIR/guest.img, hostA/ and hostB/ (certificates), owner/ (GODH, session;
+ * with --es the VMSAs the owner predicted), measurement.b64, platform.txt,
+ * secret_*.b64, guest_result.txt, result_checked, mig/ (the SEND stream).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,13 +27,16 @@
 #include "cli.h"
 #include "crypto.h"
 #include "demo_step.h"
+#include "layout.h"
 #include "owner.h"
 
 #define SECRET "softsev demo: the owner's key.."	/* 32 bytes */
+/* SEV_POLICY_ES: the firmware launches the guest as SEV-ES only */
+#define ES_POLICY 0x4
 
 struct demo {
 	struct demo_out o;
-	bool legacy;
+	bool legacy, es, keep;
 	char dir[PATH_MAX], self[PATH_MAX], vmm[PATH_MAX];
 	struct owner_keys keys;
 	uint8_t measurement[48];
@@ -113,7 +116,8 @@ static bool platforms(struct demo *d)
 	dpath(ha, d, "hostA");
 	dpath(hb, d, "hostB");
 	{
-		char *argv[] = { d->vmm, "image", img, NULL };
+		char *argv[] = { d->vmm, "image", img, d->es ? "--es" : NULL,
+				 NULL };
 
 		if (spawn(argv, true, &st, false), st)
 			return fail(d, 1, "building the guest image");
@@ -137,8 +141,9 @@ static bool platforms(struct demo *d)
 	snprintf(what, sizeof(what), "two software AMD EPYC (Genoa) platforms "
 		 "with their own chips and keys under one root (ARK): A's PDH "
 		 "%02x%02x%02x%02x…, B's %02x%02x%02x%02x…; a 32 KiB guest "
-		 "image (32-bit code, data pages)", pa[0], pa[1], pa[2], pa[3], pb[0], pb[1], pb[2],
-		 pb[3]);
+		 "image (32-bit code%s, data pages)", pa[0], pa[1], pa[2],
+		 pa[3], pb[0], pb[1], pb[2], pb[3],
+		 d->es ? " with its own #VC handler" : "");
 	demo_step(&d->o, 1, memcmp(pa, pb, 32) != 0, what,
 		  "each platform's keys live in its own firmware; the demo "
 		  "will launch on A and move the guest to B");
@@ -193,6 +198,10 @@ static bool owner_session_step(struct demo *d, uint32_t policy)
 	ret = ret ?: owner_write_b64(p, &godh, sizeof(godh));
 	dpath(p, d, "owner/session.b64");
 	ret = ret ?: owner_write_b64(p, &session, sizeof(session));
+	/* Kept only on request, for checking by hand (owner verify). */
+	dpath(p, d, "owner/owner.keys");
+	if (d->keep)
+		ret = ret ?: owner_keys_save(p, &d->keys);
 	if (ret)
 		return fail(d, 2, "making the launch session");
 	demo_step(&d->o, 2, true, "owner verified A's chain (ARK → ASK → CEK, "
@@ -219,6 +228,45 @@ static bool await(struct demo *d, pid_t child, const char *name)
 	return false;
 }
 
+/*
+ * What the firmware hashed: the image (LAUNCH_UPDATE_DATA), then with
+ * --es each vCPU's VMSA (LAUNCH_UPDATE_VMSA) in the VMM's order, the
+ * guest's, then the mirror helper's.  The owner predicts them from the
+ * entry state the image defines (layout.h) and KVM's reset state, never
+ * from the host, and leaves them in owner/ for `owner measure --vmsa`.
+ */
+static int launch_digest(struct demo *d, const uint8_t *img, size_t len,
+			 uint8_t digest[32])
+{
+	static const struct {
+		uint64_t rip, rsp;
+		const char *file;
+	} vcpu[] = {
+		{ GUEST_CODE_GPA, STACK_TOP, "owner/vmsa_guest.bin" },
+		{ HELPER_GPA, STACK_TOP - 0x1000, "owner/vmsa_helper.bin" },
+	};
+	uint8_t vmsa[OWNER_VMSA_LEN];
+	struct crypto_sha *sha;
+	char p[PATH_MAX];
+	int ret;
+
+	if (!d->es)
+		return crypto_sha256(img, len, digest);
+	if (crypto_sha_begin(&sha))
+		return -ENOMEM;
+	ret = crypto_sha_add(sha, img, len);
+	for (unsigned int i = 0; i < 2 && !ret; i++) {
+		/* sev_features 0: KVM_SEV_INIT2 with vmsa_features 0 */
+		owner_vmsa_flat32(vcpu[i].rip, vcpu[i].rsp, 0, vmsa);
+		dpath(p, d, vcpu[i].file);
+		ret = crypto_sha_add(sha, vmsa, sizeof(vmsa)) ?:
+		      owner_write_file(p, vmsa, sizeof(vmsa), 0644);
+	}
+	ret = ret ?: crypto_sha_peek(sha, digest);
+	crypto_sha_free(sha);
+	return ret;
+}
+
 /* Step 3, owner's part: check the measurement, release the secret. */
 static bool owner_verify_step(struct demo *d, pid_t vmm)
 {
@@ -226,7 +274,7 @@ static bool owner_verify_step(struct demo *d, pid_t vmm)
 	unsigned int maj, min, build;
 	struct sev_packet_hdr hdr;
 	size_t len, tlen;
-	char p[PATH_MAX], what[256];
+	char p[PATH_MAX], what[400];
 	FILE *f;
 	int ret;
 
@@ -243,17 +291,25 @@ static bool owner_verify_step(struct demo *d, pid_t vmm)
 	ret = ret ?: load_raw(d, "guest.img", &img, &len);
 	if (ret)
 		return fail(d, 3, "reading the VMM's measurement");
-	ret = crypto_sha256(img, len, digest);
+	ret = launch_digest(d, img, len, digest);
 	free(img);
 	ret = ret ?: owner_verify_measurement(&d->keys, (uint8_t)maj,
 					      (uint8_t)min, (uint8_t)build,
 					      digest, d->measurement);
 	if (ret)
-		return fail(d, 3, "the launch measurement does not match the "
+		return fail(d, 3, d->es ? "the launch measurement does NOT "
+				  "match the image and the VMSAs the owner "
+				  "predicted (owner/vmsa_guest.bin, "
+				  "owner/vmsa_helper.bin): no secret released" :
+				  "the launch measurement does not match the "
 				  "image: no secret released");
 	snprintf(what, sizeof(what), "owner recomputed HMAC(TIK, API %u.%u, "
-		 "build %u, policy, SHA-256(image), MNONCE): the measurement "
-		 "matches", maj, min, build);
+		 "build %u, policy%s, SHA-256(image%s), MNONCE): the "
+		 "measurement matches", maj, min, build,
+		 d->es ? " 0x4 (SEV-ES)" : "",
+		 d->es ? " ‖ the guest's and the helper's VMSA, which the "
+			 "owner predicted byte for byte from their entry "
+			 "state" : "");
 	demo_step(&d->o, 3, true, what, "the guest is the expected image, "
 		  "launched by the platform the owner checked");
 	ret = owner_secret(&d->keys, d->measurement, SECRET, 32, &hdr, trans,
@@ -315,16 +371,29 @@ static pid_t start_vmm(struct demo *d, const char *role, const char *state,
 		       const char *actor)
 {
 	char sdir[PATH_MAX];
-	char *argv[20] = { d->self, "run", "--model", "genoa", "--state-dir",
-			   sdir, "--", d->vmm, (char *)role, d->dir,
-			   "--actor", (char *)actor, "--softsev", d->self };
-	int n = 14;
+	char *argv[24] = { d->self, "run", "--model", "genoa", "--state-dir",
+			   sdir, "--kvm=auto", "--", d->vmm, (char *)role,
+			   d->dir, "--actor", (char *)actor, "--softsev",
+			   d->self };
+	int n = 15;
+
+	/*
+	 * The host's KVM runs softsev's guests as plain VMs: no #VC, no
+	 * GHCB.  Only the emulated KVM models SEV-ES's CPU part.
+	 */
+	if (d->es)
+		argv[6] = "--kvm=emulated";
 
 	dpath(sdir, d, state);
 	if (d->o.json)
 		argv[n++] = "--json";
 	if (d->legacy)
 		argv[n++] = "--legacy-init";
+	if (d->es) {
+		argv[n++] = "--es";
+		argv[n++] = "--policy";
+		argv[n++] = "0x4";
+	}
 	argv[n] = NULL;
 	return spawn(argv, false, NULL, false);
 }
@@ -338,7 +407,7 @@ static int rm_entry(const char *p, const struct stat *sb, int flag,
 	return remove(p);
 }
 
-static void intro(void)
+static void intro(bool es)
 {
 	printf(
 "AMD SEV runs a VM with its memory encrypted under a key that only the\n"
@@ -349,6 +418,12 @@ static void intro(void)
 "and B (softsev run; the guest runs on the host's KVM, or on softsev's\n"
 "emulated one where there is no /dev/kvm). Key names: PDH, a platform's\n"
 "key-exchange key; TEK/TIK, one launch's encryption and integrity keys.\n\n");
+	if (es)
+		printf(
+"With --es the guest is an SEV-ES guest: its registers are encrypted too\n"
+"(its VMSA, measured at launch, which the owner predicts), and it asks the\n"
+"host for CPUID and port I/O itself, through its #VC handler and the GHCB,\n"
+"a page it shares with the host. This runs on softsev's emulated KVM.\n\n");
 	fflush(stdout);
 }
 
@@ -358,7 +433,7 @@ static int run_demo(struct demo *d)
 	pid_t a, b;
 	char what[128];
 
-	if (!platforms(d) || !owner_session_step(d, 0))
+	if (!platforms(d) || !owner_session_step(d, d->es ? ES_POLICY : 0))
 		return 1;
 	a = start_vmm(d, "source", "stateA", "vmm@A");
 	if (a < 0 || !owner_verify_step(d, a) || !owner_result_step(d, a)) {
@@ -378,15 +453,26 @@ static int run_demo(struct demo *d)
 }
 
 static const char demo_usage[] =
-	"usage: softsev demo [--json] [--legacy-init] [--keep DIR]\n"
+	"usage: softsev demo [--json] [--es | --legacy-init] [--keep DIR]\n"
 	"An attested SEV launch, a mirror-VM migration helper and two migrations\n"
 	"of a running guest (on /dev/kvm, or the emulated KVM without it); exit\n"
-	"status 0 only if every\n"
-	"check held.\n"
+	"status 0 only if every check held.\n"
 	"  --json         one JSON object per step (JSON Lines)\n"
 	"  --legacy-init  KVM_SEV_INIT on DEFAULT-type VMs instead of\n"
 	"                 KVM_SEV_INIT2 on SEV-type VMs\n"
-	"  --keep DIR     exchange the parties' files in DIR and leave them there\n";
+	"  --es           the same story as an SEV-ES guest (policy 0x4), always\n"
+	"                 on the emulated KVM: the guest does its CPUID and port\n"
+	"                 I/O through its own #VC handler and the GHCB, and ends\n"
+	"                 with TERM_REQ. The launch measures the guest's and the\n"
+	"                 mirror helper's VMSA, which the owner predicts itself\n"
+	"                 (softsev owner vmsa: the entry state the image defines,\n"
+	"                 flat 32-bit mode at 0x1000 and 0x2000, and KVM's reset\n"
+	"                 values for the rest); any byte off fails step 3. An\n"
+	"                 SEV-ES guest's registers cannot follow its memory to B\n"
+	"                 (Linux has no SEND/RECEIVE_UPDATE_VMSA): B checks the\n"
+	"                 memory only\n"
+	"  --keep DIR     exchange the parties' files in DIR and leave them there\n"
+	"                 (with the owner's keys in DIR/owner/owner.keys)\n";
 
 int cmd_demo(int argc, char **argv)
 {
@@ -407,14 +493,7 @@ int cmd_demo(int argc, char **argv)
 		if (!strcmp(argv[i], "--json")) {
 			d.o.json = true;
 		} else if (!strcmp(argv[i], "--es")) {
-			fprintf(stderr, "softsev demo: --es is not offered: an "
-				"SEV-ES guest does port I/O through a #VC handler "
-				"and the GHCB, which softsev (running guests as "
-				"plain KVM VMs) does not emulate, so any guest it "
-				"ran would behave unlike on hardware. The SEV-ES "
-				"launch path is tested by conf_es; owner measure "
-				"--vmsa covers its measurement.\n");
-			return 2;
+			d.es = true;
 		} else if (!strcmp(argv[i], "--legacy-init")) {
 			d.legacy = true;
 		} else if (!strcmp(argv[i], "--keep") && i + 1 < argc) {
@@ -424,6 +503,13 @@ int cmd_demo(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (d.es && d.legacy) {
+		/* --legacy-init's point is the guest ticking on after MOVE */
+		fprintf(stderr, "softsev demo: --es with --legacy-init is not "
+			"offered: the SEV-ES guest ends itself in step 4, so "
+			"the moved-to VM has nothing to run on\n");
+		return 2;
+	}
 	n = readlink("/proc/self/exe", d.self, sizeof(d.self) - 1);
 	if (n <= 0 || cli_find_sibling(vmm, d.vmm, sizeof(d.vmm))) {
 		fprintf(stderr, "softsev demo: cannot find softsev-demo-vmm "
@@ -431,6 +517,7 @@ int cmd_demo(int argc, char **argv)
 		return 1;
 	}
 	d.self[n] = 0;
+	d.keep = keep != NULL;
 	if (keep) {
 		if (owner_mkdir(keep, 0700) ||
 		    !realpath(keep, d.dir)) {
@@ -445,7 +532,7 @@ int cmd_demo(int argc, char **argv)
 		}
 	}
 	if (!d.o.json)
-		intro();
+		intro(d.es);
 	ret = run_demo(&d);
 	crypto_wipe(&d.keys, sizeof(d.keys));
 	if (!keep)

@@ -67,4 +67,15 @@ int owner_secret(const struct owner_keys *k, const uint8_t measure[32],
 		 const void *secret, size_t len, struct sev_packet_hdr *hdr,
 		 uint8_t *trans, size_t *trans_len);
 
+/*
+ * The 4 KiB VMSA (SEV-ES save area) LAUNCH_UPDATE_VMSA measures for a
+ * vCPU that its VMM put in flat 32-bit protected mode at rip with stack
+ * rsp, everything else as KVM creates a vCPU (owner_vmsa.c says which
+ * values); sev_features: the VM's vmsa_features (0 with KVM_SEV_INIT2's
+ * default).
+ */
+#define OWNER_VMSA_LEN 4096
+void owner_vmsa_flat32(uint64_t rip, uint64_t rsp, uint64_t sev_features,
+		       uint8_t vmsa[OWNER_VMSA_LEN]);
+
 #endif

@@ -28,7 +28,7 @@ static void usage(FILE *f)
 		"       softsev status [--json] [--connect SOCKET]\n"
 		"       softsev trace [--connect SOCKET]\n"
 		"       softsev certs export|verify ...   (softsev certs for help)\n"
-		"       softsev owner session|measure|verify|secret ...\n"
+		"       softsev owner session|measure|vmsa|verify|secret ...\n"
 		"       softsev demo [--json] [--legacy-init] [--keep DIR]\n"
 		"       softsev qemu-args [--policy P] ...  (QEMU's -object sev-guest)\n"
 		"\n"

@@ -759,6 +759,11 @@ static int es_complete(void *opaque, struct vkvm_gexit *g)
 	}
 }
 
+static void es_release(void *opaque)
+{
+	shim_es_free(opaque);
+}
+
 int shim_es_attach(int vmfd, uint8_t ghcb_version, unsigned int cbit)
 {
 	struct shim_es_vm *vm = shim_es_new(ghcb_version, cbit);
@@ -767,7 +772,7 @@ int shim_es_attach(int vmfd, uint8_t ghcb_version, unsigned int cbit)
 	if (!vm)
 		return -ENOMEM;
 	ret = vkvm_set_protected(vmfd, ES_VC_VECTOR, ES_GHCB_MSR, shim_vmgexit,
-				 vm);
+				 es_release, vm);
 	if (ret)
 		shim_es_free(vm);
 	return ret;

@@ -40,7 +40,8 @@
 	 ICPT(SVM_EXIT_MWAIT))
 
 int vkvm_set_protected(int fd, unsigned int vector, uint32_t gmsr,
-		       vkvm_gexit_fn fn, void *opaque)
+		       vkvm_gexit_fn fn, void (*release)(void *opaque),
+		       void *opaque)
 {
 	struct vkvm_vm *vm = vk_vm_of(fd);
 	int ret = 0;
@@ -57,6 +58,7 @@ int vkvm_set_protected(int fd, unsigned int vector, uint32_t gmsr,
 		vm->prot_vec = vector;
 		vm->prot_gmsr = gmsr;
 		vm->prot_fn = fn;
+		vm->prot_release = release;
 		vm->prot_opaque = opaque;
 	}
 	pthread_mutex_unlock(&vm->lock);

@@ -83,12 +83,14 @@ int vkvm_set_platform_cpuid_ebx(int fd, uint32_t function, uint32_t mask,
  * to resume the guest, 0 when it filled kvm_run with an exit for the VMM
  * (KVM_RUN returns 0; the guest resumes at the next KVM_RUN, after the
  * completion fn set, if any), or -errno for KVM_RUN to fail with.
+ * release (if not NULL) gets opaque back when the VM is freed.
  */
 struct vkvm_gexit;
 struct kvm_run;
 typedef int (*vkvm_gexit_fn)(void *opaque, struct vkvm_gexit *g);
 int vkvm_set_protected(int fd, unsigned int vector, uint32_t gmsr,
-		       vkvm_gexit_fn fn, void *opaque);
+		       vkvm_gexit_fn fn, void (*release)(void *opaque),
+		       void *opaque);
 
 /* Inside fn (or a completion): the vCPU and what the hypervisor may do. */
 int vkvm_gexit_vcpu_id(const struct vkvm_gexit *g);

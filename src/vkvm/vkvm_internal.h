@@ -106,6 +106,7 @@ struct vkvm_vm {
 	unsigned int prot_vec;
 	uint32_t prot_gmsr;
 	vkvm_gexit_fn prot_fn;
+	void (*prot_release)(void *opaque);
 	void *prot_opaque;
 };
 

@@ -59,6 +59,8 @@ void vk_vm_put(struct vkvm_vm *vm)
 	for (i = 0; i < vm->nvcpus; i++)
 		vk_vcpu_free(vm->vcpus[i]);
 	vk_ioeventfd_free(vm);
+	if (vm->prot_release)
+		vm->prot_release(vm->prot_opaque);
 	free(vm->zones);
 	pthread_mutex_destroy(&vm->lock);
 	pthread_mutex_destroy(&vm->cpu.m);

@@ -40,6 +40,6 @@ good=$(grep -c '^{"step":[0-9],"actor":"[a-z@AB]*","ok":true,' "$t/json")
 [ "$lines" -ge 12 ] && [ "$lines" = "$good" ]
 check $? "--json: one object per step, every one ok ($good/$lines)"
 
-"$softsev" demo --es >/dev/null 2>"$t/es"
-[ $? = 2 ] && grep -q "GHCB" "$t/es"
-check $? "--es is refused with its reason"
+"$softsev" demo --bogus >/dev/null 2>"$t/bad"
+[ $? = 2 ] && grep -q "usage: softsev demo" "$t/bad"
+check $? "an unknown option is refused with the usage (--es: demo_es_check.sh)"

@@ -173,13 +173,16 @@ void vkvm_gexit_complete(struct vkvm_gexit *g, vkvm_gexit_fn fn, void *opaque)
 
 static vkvm_gexit_fn fake_protected_fn;
 static void *fake_protected_opaque;
+static void (*fake_protected_release)(void *opaque);
 
 int vkvm_set_protected(int fd, unsigned int vector, uint32_t gmsr,
-		       vkvm_gexit_fn fn, void *opaque)
+		       vkvm_gexit_fn fn, void (*release)(void *opaque),
+		       void *opaque)
 {
 	if (fd < 0 || vector != 29 || gmsr != 0xc0010130u)
 		return -EINVAL;
 	fake_protected_fn = fn;
+	fake_protected_release = release;
 	fake_protected_opaque = opaque;
 	return 0;
 }

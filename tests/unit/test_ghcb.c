@@ -785,6 +785,9 @@ static void test_attach(void **state)
 	G->gmsr = GHCB_MSR_SEV_INFO_REQ;
 	assert_int_equal(fake_protected_fn(fake_protected_opaque, G), 1);
 	assert_int_equal(G->gmsr, 0x0002000133000001ull);
+	/* vkvm hands the state back when the VM goes */
+	assert_non_null(fake_protected_release);
+	fake_protected_release(fake_protected_opaque);
 }
 
 #define H(t) cmocka_unit_test_setup_teardown(t, hsetup, hteardown)

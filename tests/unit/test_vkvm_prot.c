@@ -61,13 +61,21 @@ static int handler(void *opaque, struct vkvm_gexit *g)
 	return h->ret;
 }
 
+static int released;
+
+static void release(void *opaque)
+{
+	assert_non_null(opaque);
+	released++;
+}
+
 static void prot_new(struct t *t, struct hv *h)
 {
 	t_new(t);
 	gate(t->mem + IDT_GPA, VC, EXC_GPA + 0x400);
 	memcpy(t->mem + EXC_GPA + 0x400, vp_vc_start,
 	       (size_t)(vp_vc_end - vp_vc_start));
-	assert_int_equal(vkvm_set_protected(t->vm, VC, GMSR, handler, h), 0);
+	assert_int_equal(vkvm_set_protected(t->vm, VC, GMSR, handler, NULL, h), 0);
 	assert_int_equal(vkvm_set_platform_msr(t->vm, 0xc0010131, 3, false),
 			 0);
 }
@@ -316,21 +324,25 @@ static void test_set_protected_rows(void **state)
 
 	(void)state;
 	t_new(&t);
-	assert_int_equal(vkvm_set_protected(-1, VC, GMSR, handler, &h),
+	assert_int_equal(vkvm_set_protected(-1, VC, GMSR, handler, NULL, &h),
 			 -EBADF);
-	assert_int_equal(vkvm_set_protected(t.vm, 32, GMSR, handler, &h),
+	assert_int_equal(vkvm_set_protected(t.vm, 32, GMSR, handler, NULL, &h),
 			 -EINVAL);
-	assert_int_equal(vkvm_set_protected(t.vm, VC, GMSR, NULL, &h),
+	assert_int_equal(vkvm_set_protected(t.vm, VC, GMSR, NULL, NULL, &h),
 			 -EINVAL);
-	assert_int_equal(vkvm_set_protected(t.vm, VC, GMSR, handler, &h), 0);
-	assert_int_equal(vkvm_set_protected(t.vm, VC, GMSR, handler, &h),
+	assert_int_equal(vkvm_set_protected(t.vm, VC, GMSR, handler, release,
+					    &h), 0);
+	assert_int_equal(vkvm_set_protected(t.vm, VC, GMSR, handler, NULL, &h),
 			 -EBUSY);
+	/* the platform's state goes with the VM's last file */
+	released = 0;
 	t_free(&t);
+	assert_int_equal(released, 1);
 
 	t_new(&t);
 	enter(&t, vp_cpuid_start, vp_cpuid_end, &r, 0);
 	(void)out(&t, 0x10);
-	assert_int_equal(vkvm_set_protected(t.vm, VC, GMSR, handler, &h),
+	assert_int_equal(vkvm_set_protected(t.vm, VC, GMSR, handler, NULL, &h),
 			 -EBUSY);
 	t_free(&t);
 }

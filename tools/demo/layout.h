@@ -16,6 +16,8 @@
 #define SEV_PRIV_VA	0x400000 /* SECRET_GPA with the C-bit */
 #define SEV_SHARED_VA	0x401000 /* and without */
 #define STACK_TOP	0xf000
+#define ES_PT_GPA	0x0000	/* SEV-ES guest: page table of 0 .. 2 MiB */
+#define GHCB_GPA	0xf000	/* SEV-ES guest: its GHCB, shared */
 #define IMAGE_LEN	0x8000	/* launched (and measured): 0 .. DATA end */
 #define WALK_START	DATA_GPA
 #define WALK_END	(SECRET_GPA + 0x1000)
@@ -24,5 +26,18 @@
 #define PORT_TICK	0x11
 #define PORT_HELPER_DONE 0x12
 #define PORT_SEV	0x13	/* SEV_STATUS, CPUID 0x8000001F EBX, C-bit ok */
+#define PORT_CTL	0x14	/* SEV-ES guest: IN, nonzero: end */
+
+/*
+ * The SEV-ES guest ends with the GHCB MSR protocol's TERM_REQ (0x100),
+ * reason set DEMO_TERM_SET (bits 15:12) and code (bits 23:16):
+ */
+#define DEMO_TERM_SET	1
+#define DEMO_TERM_DONE	0	/* the VMM asked it to end (PORT_CTL) */
+#define DEMO_TERM_NOT_ES 1	/* SEV_STATUS was not 3 */
+#define DEMO_TERM_VC	2	/* a #VC it does not handle */
+#define DEMO_TERM_GHCB	3	/* the hypervisor refused a request */
+#define DEMO_TERM_MSR(code) \
+	(0x100 | DEMO_TERM_SET << 12 | (code) << 16)
 
 #endif

@@ -21,10 +21,9 @@
 #include <linux/psp-sev.h>
 #include <openssl/evp.h>
 
-#include "demo_step.h"
 #include "layout.h"
+#include "vmm.h"
 
-#define KVM_X86_SEV_VM_TYPE 2ul
 #define KVM_SEV_INIT2_CMD 22
 #define CERT_LEN 0x824
 #define HDR_LEN 52
@@ -33,25 +32,9 @@
 extern const uint8_t demo_guest_start[], demo_guest_end[];
 extern const uint8_t demo_helper_start[], demo_helper_end[];
 
-struct vm {
-	int fd, vcpu;
-	struct kvm_run *run;
-};
-
-struct vmm {
-	struct demo_out o;
-	const char *dir, *softsev;
-	bool legacy;
-	uint32_t fw_error;	/* of the last failed SEV command */
-	int kvm, sev;
-	uint8_t *mem;
-	struct vm vm, mirror;
-};
-
-static __attribute__((noreturn)) void fail(struct vmm *v, int step,
-					     const char *what)
+__attribute__((noreturn)) void fail(struct vmm *v, int step, const char *what)
 {
-	char msg[256];
+	char msg[512];
 
 	int n = snprintf(msg, sizeof(msg), "%s: %s", what, strerror(errno));
 
@@ -62,7 +45,7 @@ static __attribute__((noreturn)) void fail(struct vmm *v, int step,
 	exit(1);
 }
 
-static int sev_op(struct vmm *v, int vm, uint32_t id, void *data)
+int sev_op(struct vmm *v, int vm, uint32_t id, void *data)
 {
 	struct kvm_sev_cmd c = { .id = id, .data = (uintptr_t)data,
 				 .sev_fd = (uint32_t)v->sev };
@@ -121,15 +104,24 @@ static uint32_t fnv1a(const uint8_t *p, size_t len)
 	return h;
 }
 
-static void build_image(uint8_t *img)
+void build_data(uint8_t *img)
+{
+	for (size_t i = DATA_GPA; i < IMAGE_LEN; i++)
+		img[i] = (uint8_t)(i * 131 + (i >> 8));
+}
+
+static void build_image(uint8_t *img, bool es)
 {
 	memset(img, 0, IMAGE_LEN);
+	if (es) {
+		es_build_image(img);
+		return;
+	}
 	memcpy(img + GUEST_CODE_GPA, demo_guest_start,
 	       (size_t)(demo_guest_end - demo_guest_start));
 	memcpy(img + HELPER_GPA, demo_helper_start,
 	       (size_t)(demo_helper_end - demo_helper_start));
-	for (size_t i = DATA_GPA; i < IMAGE_LEN; i++)
-		img[i] = (uint8_t)(i * 131 + (i >> 8));
+	build_data(img);
 }
 
 static int open_devices(struct vmm *v)
@@ -177,8 +169,8 @@ static int set_cpuid(struct vmm *v, struct vm *vm)
  * context with cap (COPY makes a mirror, MOVE migrates), as a VMM must
  * before the VM has vCPUs.
  */
-static int make_vm(struct vmm *v, struct vm *vm, unsigned long type,
-		   bool init, uint32_t cap, int from)
+int make_vm(struct vmm *v, struct vm *vm, unsigned long type, bool init,
+	    uint32_t cap, int from)
 {
 	struct kvm_userspace_memory_region mr = {
 		.memory_size = GUEST_MEM, .userspace_addr = (uintptr_t)v->mem
@@ -186,14 +178,17 @@ static int make_vm(struct vmm *v, struct vm *vm, unsigned long type,
 	struct kvm_enable_cap ec = { .cap = cap, .args = { (uint64_t)from } };
 	struct { uint64_t vmsa_features; uint32_t flags; uint16_t ghcb;
 		 uint16_t pad1; uint32_t pad2[8]; } init2 = { 0 };
+	uint32_t legacy_init = v->es ? KVM_SEV_ES_INIT : KVM_SEV_INIT;
 	int sz;
 
+	if (v->es && type)
+		type = KVM_X86_SEV_ES_VM_TYPE;
 	if (v->legacy && type)
-		type = 0; /* KVM_SEV_INIT wants a DEFAULT-type VM */
+		type = 0; /* KVM_SEV_(ES_)INIT wants a DEFAULT-type VM */
 	vm->fd = ioctl(v->kvm, KVM_CREATE_VM, type);
 	if (vm->fd < 0)
 		return -1;
-	if (init && (v->legacy ? sev_op(v, vm->fd, KVM_SEV_INIT, NULL) :
+	if (init && (v->legacy ? sev_op(v, vm->fd, legacy_init, NULL) :
 				 sev_op(v, vm->fd, KVM_SEV_INIT2_CMD, &init2)))
 		return -1;
 	if (cap == KVM_CAP_VM_COPY_ENC_CONTEXT_FROM &&
@@ -217,7 +212,7 @@ static int make_vm(struct vmm *v, struct vm *vm, unsigned long type,
 }
 
 /* Flat 32-bit protected mode, no paging. */
-static int set_cpu(struct vm *vm, uint32_t rip, uint32_t rsp)
+int set_cpu(struct vm *vm, uint32_t rip, uint32_t rsp)
 {
 	struct kvm_segment cs = { .base = 0, .limit = 0xffffffff,
 				  .selector = 8, .type = 11, .present = 1,
@@ -247,9 +242,12 @@ static int run_to(struct vm *vm, uint16_t port, uint32_t *val)
 			return -1;
 		if (r->exit_reason != KVM_EXIT_IO ||
 		    r->io.direction != KVM_EXIT_IO_OUT) {
+			char got[160];
+
+			es_describe_exit(r, got, sizeof(got));
 			errno = EPROTO;
-			fprintf(stderr, "softsev-demo-vmm: unexpected exit %u\n",
-				r->exit_reason);
+			fprintf(stderr, "softsev-demo-vmm: wanted an OUT to "
+				"port 0x%x, KVM_RUN gave %s\n", port, got);
 			return -1;
 		}
 		if (r->io.port == port) {
@@ -261,12 +259,12 @@ static int run_to(struct vm *vm, uint16_t port, uint32_t *val)
 	return -1;
 }
 
-static int write_image(const char *file)
+static int write_image(const char *file, bool es)
 {
 	static uint8_t img[IMAGE_LEN];
 	FILE *f = fopen(file, "wb");
 
-	build_image(img);
+	build_image(img, es);
 	if (!f || fwrite(img, 1, sizeof(img), f) != sizeof(img) || fclose(f)) {
 		perror(file);
 		return 1;
@@ -338,6 +336,8 @@ static void launch(struct vmm *v, uint32_t policy)
 		fail(v, 3, "LAUNCH_UPDATE_DATA");
 	if (set_cpu(&v->vm, GUEST_CODE_GPA, STACK_TOP))
 		fail(v, 3, "setting the vCPU's registers");
+	if (v->es)
+		es_launch_vmsas(v);
 	/* The length query every VMM makes first, then the real call. */
 	sev_op(v, v->vm.fd, KVM_SEV_LAUNCH_MEASURE, &lm);
 	lm.uaddr = (uintptr_t)m;
@@ -361,9 +361,12 @@ static void launch(struct vmm *v, uint32_t policy)
 		if (save(v, "platform.txt", text, strlen(text)))
 			fail(v, 3, "writing platform.txt");
 	}
-	snprintf(what, sizeof(what), "SEV VM (%s), handle %u: LAUNCH_START, "
-		 "LAUNCH_UPDATE_DATA over the 32 KiB image, LAUNCH_MEASURE",
-		 v->legacy ? "KVM_SEV_INIT" : "KVM_SEV_INIT2", ls.handle);
+	snprintf(what, sizeof(what), "%s VM (%s), handle %u: LAUNCH_START, "
+		 "LAUNCH_UPDATE_DATA over the 32 KiB image, %sLAUNCH_MEASURE",
+		 v->es ? "SEV-ES" : "SEV", !v->legacy ? "KVM_SEV_INIT2" :
+		 v->es ? "KVM_SEV_ES_INIT" : "KVM_SEV_INIT", ls.handle,
+		 v->es ? "LAUNCH_UPDATE_VMSA of the guest's and the mirror "
+			 "helper's vCPU, " : "");
 	demo_step(&v->o, 3, true, what,
 		  "the PSP hashed exactly what was loaded; only the owner's "
 		  "TIK can produce this MAC of it");
@@ -403,14 +406,14 @@ static const char *which_kvm(int kvm)
 	return emulated(kvm) ? "softsev's emulated KVM" : "the host's KVM";
 }
 
-/* What the guest's own SEV check (guest.S, sev_check) found. */
-static void sev_seen(struct vmm *v, char *out, size_t len)
+/*
+ * What the guest's own SEV check (guest.S, sev_check or es_setup) found:
+ * SEV_STATUS, CPUID 0x8000001F EBX, and whether both maps agree.
+ */
+static void sev_text(const uint32_t st[3], char *out, size_t len)
 {
-	uint32_t status, ebx, same;
+	uint32_t status = st[0], ebx = st[1], same = st[2];
 
-	if (run_to(&v->vm, PORT_SEV, &status) ||
-	    run_to(&v->vm, PORT_SEV, &ebx) || run_to(&v->vm, PORT_SEV, &same))
-		fail(v, 4, "KVM_RUN");
 	if (status == UINT32_MAX)
 		snprintf(out, len, "; it is a plain KVM guest there (no SEV "
 			 "in its CPUID)");
@@ -422,21 +425,37 @@ static void sev_seen(struct vmm *v, char *out, size_t len)
 					  "did not map the same page");
 }
 
+static void sev_seen(struct vmm *v, char *out, size_t len)
+{
+	uint32_t st[3];
+
+	for (int i = 0; i < 3; i++)
+		if (run_to(&v->vm, PORT_SEV, &st[i]))
+			fail(v, 4, "KVM_RUN");
+	sev_text(st, out, len);
+}
+
 static void guest_runs(struct vmm *v)
 {
 	uint32_t res, tick;
-	char what[400], text[64], sev[160];
+	uint32_t st[3];
+	char what[600], text[64], sev[160], es[200] = "";
 
 	demo_begin(&v->o);
-	sev_seen(v, sev, sizeof(sev));
-	for (int i = 0; i < 3; i++)
-		run_guest(v, &v->vm, 4, &res, &tick);
+	if (v->es) {
+		es_guest_runs(v, st, &res, &tick, es, sizeof(es));
+		sev_text(st, sev, sizeof(sev));
+	} else {
+		sev_seen(v, sev, sizeof(sev));
+		for (int i = 0; i < 3; i++)
+			run_guest(v, &v->vm, 4, &res, &tick);
+	}
 	snprintf(text, sizeof(text), "%08x\n", res);
 	if (save(v, "guest_result.txt", text, strlen(text)))
 		fail(v, 4, "writing guest_result.txt");
 	snprintf(what, sizeof(what), "the guest ran on %s: it hashed its "
-		 "secret to %08x (port 0x%x) and ticked %u times%s",
-		 which_kvm(v->kvm), res, PORT_RESULT, tick, sev);
+		 "secret to %08x (port 0x%x) and ticked %u times%s%s",
+		 which_kvm(v->kvm), res, PORT_RESULT, tick, sev, es);
 	demo_step(&v->o, 4, true, what,
 		  "only a guest launched as measured holds the secret; the "
 		  "host saw the answer, never the secret itself");
@@ -458,25 +477,36 @@ static uint32_t decrypted_digest(struct vmm *v, int vm, int step,
 	return fnv1a(buf, len);
 }
 
-static void mirror_helper(struct vmm *v)
+/* The mirror and its helper vCPU, run to the helper's report. */
+static uint32_t helper_runs(struct vmm *v)
 {
-	uint32_t done, shared, want;
-	char what[256];
+	uint32_t done;
 
-	demo_begin(&v->o);
 	if (make_vm(v, &v->mirror, 0, false, KVM_CAP_VM_COPY_ENC_CONTEXT_FROM,
 		    v->vm.fd))
 		fail(v, 5, "KVM_CAP_VM_COPY_ENC_CONTEXT_FROM");
 	if (set_cpu(&v->mirror, HELPER_GPA, STACK_TOP - 0x1000) ||
 	    run_to(&v->mirror, PORT_HELPER_DONE, &done))
 		fail(v, 5, "running the helper vCPU in the mirror");
+	return done;
+}
+
+static void mirror_helper(struct vmm *v)
+{
+	uint32_t done, shared, want;
+	char what[256];
+
+	demo_begin(&v->o);
+	/* SEV-ES: the mirror was made and measured at launch */
+	done = v->es ? es_helper_runs(v) : helper_runs(v);
 	memcpy(&shared, v->mem + SHARED_GPA, sizeof(shared));
 	want = decrypted_digest(v, v->vm.fd, 5, WALK_START,
 				WALK_END - WALK_START);
 	snprintf(what, sizeof(what), "mirror VM (COPY_ENC_CONTEXT): its "
-		 "helper vCPU hashed the guest's %d pages to %08x, DBG_DECRYPT "
-		 "of them gives %08x", (WALK_END - WALK_START) / 4096, shared,
-		 want);
+		 "helper vCPU%s hashed the guest's %d pages to %08x, "
+		 "DBG_DECRYPT of them gives %08x",
+		 v->es ? " (launched with the guest, its VMSA measured)" : "",
+		 (WALK_END - WALK_START) / 4096, shared, want);
 	demo_step(&v->o, 5, shared == want && done == shared, what,
 		  "a migration helper runs inside the guest's encryption "
 		  "context without touching the guest's vCPUs");
@@ -492,12 +522,13 @@ static void move_context(struct vmm *v)
 	struct vm dst;
 	uint32_t res, tick, before;
 	int dead;
-	char what[256];
+	char what[400];
 
 	demo_begin(&v->o);
 	memcpy(&before, v->mem + COUNTER_GPA, sizeof(before));
-	if (ioctl(v->vm.vcpu, KVM_GET_REGS, &regs) ||
-	    ioctl(v->vm.vcpu, KVM_GET_SREGS, &sregs))
+	/* SEV-ES: the state is the VMSA's, which goes with the context. */
+	if (!v->es && (ioctl(v->vm.vcpu, KVM_GET_REGS, &regs) ||
+		       ioctl(v->vm.vcpu, KVM_GET_SREGS, &sregs)))
 		fail(v, 6, "saving the vCPU");
 	if (make_vm(v, &dst, KVM_X86_SEV_VM_TYPE, false,
 		    KVM_CAP_VM_MOVE_ENC_CONTEXT_FROM, v->vm.fd))
@@ -506,8 +537,8 @@ static void move_context(struct vmm *v)
 	       errno == EIO;
 	if (sev_op(v, v->mirror.fd, KVM_SEV_GUEST_STATUS, &gs))
 		fail(v, 6, "GUEST_STATUS through the mirror");
-	if (ioctl(dst.vcpu, KVM_SET_SREGS, &sregs) ||
-	    ioctl(dst.vcpu, KVM_SET_REGS, &regs))
+	if (!v->es && (ioctl(dst.vcpu, KVM_SET_SREGS, &sregs) ||
+		       ioctl(dst.vcpu, KVM_SET_REGS, &regs)))
 		fail(v, 6, "restoring the vCPU");
 	close(v->vm.vcpu);
 	close(v->vm.fd);
@@ -522,10 +553,13 @@ static void move_context(struct vmm *v)
 		snprintf(what, sizeof(what), "MOVE_ENC_CONTEXT into a new VM: "
 			 "the old VM answers %s, the mirror follows (handle "
 			 "%u); KVM_RUN on the new VM: %s", dead ? "EIO" :
-			 "NOT EIO", gs.handle, q7 ? "EINVAL, as on Linux "
-			 "6.10+ (quirk Q7: a KVM_SEV_INIT2 destination keeps "
-			 "need_init; --legacy-init shows the guest running "
-			 "on)" : "runs (NOT what Linux does)");
+			 "NOT EIO", gs.handle, !q7 ? "runs (NOT what Linux "
+			 "does)" : v->es ? "EINVAL, as on Linux 6.10+ (quirk "
+			 "Q7: a KVM_SEV_INIT2 destination keeps need_init); the "
+			 "encrypted VMSA went with the context" : "EINVAL, as "
+			 "on Linux 6.10+ (quirk Q7: a KVM_SEV_INIT2 destination "
+			 "keeps need_init; --legacy-init shows the guest "
+			 "running on)");
 		demo_step(&v->o, 6, dead && q7, what,
 			  "intra-host migration (live update of the VMM) "
 			  "hands the encrypted guest over without "
@@ -565,7 +599,7 @@ static void send_guest(struct vmm *v, uint32_t result)
 	struct kvm_sev_guest_status gs;
 	struct cpu_state st = { .result = result };
 	size_t ask, ark;
-	char what[256];
+	char what[400], es[160] = "";
 
 	demo_begin(&v->o);
 	if (load(v, "hostB/pdh.cert", pdh, CERT_LEN, NULL) ||
@@ -573,8 +607,8 @@ static void send_guest(struct vmm *v, uint32_t result)
 	    load(v, "hostB/ask.cert", amd, sizeof(amd), &ask) ||
 	    load(v, "hostB/ark.cert", amd + ask, sizeof(amd) - ask, &ark))
 		fail(v, 7, "reading platform B's certificates");
-	if (ioctl(v->vm.vcpu, KVM_GET_REGS, &st.regs) ||
-	    ioctl(v->vm.vcpu, KVM_GET_SREGS, &st.sregs))
+	if (!v->es && (ioctl(v->vm.vcpu, KVM_GET_REGS, &st.regs) ||
+		       ioctl(v->vm.vcpu, KVM_GET_SREGS, &st.sregs)))
 		fail(v, 7, "saving the vCPU");
 	memcpy(&st.tick, v->mem + COUNTER_GPA, sizeof(st.tick));
 	/*
@@ -608,6 +642,8 @@ static void send_guest(struct vmm *v, uint32_t result)
 		if (sev_op(v, v->vm.fd, KVM_SEV_SEND_UPDATE_DATA, &su))
 			fail(v, 7, "SEND_UPDATE_DATA");
 	}
+	if (v->es)
+		es_send_vmsa(v, es, sizeof(es));
 	if (sev_op(v, v->vm.fd, KVM_SEV_SEND_FINISH, NULL) ||
 	    sev_op(v, v->vm.fd, KVM_SEV_GUEST_STATUS, &gs))
 		fail(v, 7, "SEND_FINISH");
@@ -621,8 +657,8 @@ static void send_guest(struct vmm *v, uint32_t result)
 		fail(v, 7, "writing the migration stream");
 	snprintf(what, sizeof(what), "SEND_START/UPDATE_DATA x%d/FINISH to "
 		 "platform B: %d KiB re-encrypted under a fresh transport key "
-		 "(fd 0 made /dev/sev first: quirk Q5); the guest here is now "
-		 "%s", NPAGES, GUEST_MEM / 1024,
+		 "(fd 0 made /dev/sev first: quirk Q5)%s; the guest here is "
+		 "now %s", NPAGES, GUEST_MEM / 1024, es,
 		 gs.state == 6 ? "SENT" : "not SENT");
 	demo_step(&v->o, 7, gs.state == 6, what,
 		  "only platform B's PDH can unwrap the transport keys, so the "
@@ -715,7 +751,8 @@ static int source(struct vmm *v, uint32_t policy, bool migrate)
 	return 0;
 }
 
-static void receive_guest(struct vmm *v)
+/* policy: the guest's, as the source's VMM sends it along (QEMU does). */
+static void receive_guest(struct vmm *v, uint32_t policy)
 {
 	static uint8_t pdh[CERT_LEN], session[512];
 	static uint8_t pages[NPAGES][HDR_LEN + 4096];
@@ -729,12 +766,13 @@ static void receive_guest(struct vmm *v)
 	demo_begin(&v->o);
 	if (open_devices(v) ||
 	    make_vm(v, &v->vm, KVM_X86_SEV_VM_TYPE, true, 0, -1))
-		fail(v, 7, "creating the receiving SEV VM");
+		fail(v, 7, "creating the receiving VM");
 	if (load(v, "mig/pdh.cert", pdh, CERT_LEN, NULL) ||
 	    load(v, "mig/session.bin", session, sizeof(session), &slen) ||
 	    load(v, "mig/pages.bin", pages, sizeof(pages), NULL) ||
 	    load(v, "mig/cpu.bin", &st, sizeof(st), NULL))
 		fail(v, 7, "reading the migration stream");
+	rs.policy = policy;
 	rs.pdh_uaddr = (uintptr_t)pdh;
 	rs.pdh_len = CERT_LEN;
 	rs.session_uaddr = (uintptr_t)session;
@@ -757,6 +795,11 @@ static void receive_guest(struct vmm *v)
 	    sev_op(v, v->vm.fd, KVM_SEV_GUEST_STATUS, &gs))
 		fail(v, 7, "RECEIVE_FINISH");
 	digest = decrypted_digest(v, v->vm.fd, 7, 0, GUEST_MEM);
+	if (v->es) {
+		es_received(v, rs.handle, digest,
+			    digest == st.digest && gs.state == 3);
+		return;
+	}
 	if (ioctl(v->vm.vcpu, KVM_SET_SREGS, &st.sregs) ||
 	    ioctl(v->vm.vcpu, KVM_SET_REGS, &st.regs))
 		fail(v, 7, "restoring the vCPU");
@@ -786,6 +829,8 @@ int main(int argc, char **argv)
 			v.o.json = true;
 		else if (!strcmp(argv[i], "--legacy-init"))
 			v.legacy = true;
+		else if (!strcmp(argv[i], "--es"))
+			v.es = true;
 		else if (!strcmp(argv[i], "--no-send"))
 			migrate = false;
 		else if (!strcmp(argv[i], "--policy") && i + 1 < argc)
@@ -796,22 +841,23 @@ int main(int argc, char **argv)
 			v.o.actor = argv[++i];
 	}
 	if (argc >= 3 && !strcmp(argv[1], "image"))
-		return write_image(argv[2]);
+		return write_image(argv[2], v.es);
 	if (argc >= 3) {
 		v.dir = argv[2];
 		if (!strcmp(argv[1], "source"))
 			return source(&v, policy, migrate);
 		if (!strcmp(argv[1], "target")) {
-			receive_guest(&v);
+			receive_guest(&v, policy);
 			teardown(&v, 8);
 			return 0;
 		}
 	}
 	fprintf(stderr,
-		"usage: softsev-demo-vmm image FILE\n"
+		"usage: softsev-demo-vmm image FILE [--es]\n"
 		"       softsev-demo-vmm source DIR [--policy P] [--no-send]\n"
-		"       softsev-demo-vmm target DIR\n"
-		"  common: [--legacy-init] [--softsev PATH] [--json] [--actor NAME]\n"
+		"       softsev-demo-vmm target DIR [--policy P]\n"
+		"  common: [--es] [--legacy-init] [--softsev PATH] [--json]\n"
+		"          [--actor NAME]\n"
 		"(started by softsev demo)\n");
 	return 2;
 }
