@@ -34,6 +34,9 @@
 #define PTE_AD 0x60ull	      /* accessed, dirty */
 
 extern const uint8_t sev_es_start[], sev_es_end[], sev_es_hello[];
+extern const uint8_t sev_es_p_mmio[], sev_es_p_vmmcall[], sev_es_p_wbinvd[];
+extern const uint8_t sev_es_p_invd[], sev_es_p_rdpmc[], sev_es_p_monitor[];
+extern const uint8_t sev_es_p_mwait[], sev_es_p_hlt[];
 
 #define GPA(label) (CODE_GPA + (uint64_t)((label) - sev_es_start))
 
@@ -172,6 +175,15 @@ static void report(struct g *g, uint32_t val, const char *what)
 	if (got != val)
 		print_message("# report: %s\n", what);
 	assert_int_equal(got, val);
+}
+
+/* The guest's next report, whatever it is. */
+static uint32_t value(struct g *g)
+{
+	uint32_t v = 0;
+
+	memcpy(&v, io_exit(g, KVM_EXIT_IO_OUT, PORT_VALUE, 4, 1), 4);
+	return v;
 }
 
 /*
@@ -539,6 +551,83 @@ static void test_es_vc_rflags(void **state)
 }
 
 /*
+ * Which instructions raise #VC, with which error code, at which RIP (the
+ * intercepts init_vmcb() sets that SEV-ES makes non-automatic exits),
+ * and which do not: RDTSC (not intercepted), RDMSR/WRMSR of EFER and
+ * LSTAR (in the VMSA, not intercepted), HLT (an automatic exit).
+ */
+static void test_es_vc_codes(void **state)
+{
+	static const struct {
+		const uint8_t *at;
+		uint32_t code;
+		const char *what;
+	} vc[] = {
+		{ sev_es_p_vmmcall, ES_EXIT_VMMCALL, "VMMCALL" },
+		{ sev_es_p_wbinvd, ES_EXIT_WBINVD, "WBINVD" },
+		{ sev_es_p_invd, ES_EXIT_INVD, "INVD" },
+		{ sev_es_p_rdpmc, ES_EXIT_RDPMC, "RDPMC" },
+		{ sev_es_p_monitor, ES_EXIT_MONITOR, "MONITOR" },
+		{ sev_es_p_mwait, ES_EXIT_MWAIT, "MWAIT" },
+	};
+	static const char *const none[] = { "RDTSC", "RDMSR EFER",
+					    "WRMSR EFER", "RDMSR LSTAR" };
+	uint32_t code, rip, before, after;
+	int bad = 0;
+	struct g g;
+	size_t i;
+
+	(void)state;
+	es_up(&g, SEV_ES_MODE_PROBE, 0);
+	/* every row, then the verdict: one wrong row does not hide the rest */
+	for (i = 0; i < sizeof(vc) / sizeof(vc[0]); i++) {
+		code = value(&g);
+		rip = value(&g);
+		if (code != vc[i].code || rip != (uint32_t)GPA(vc[i].at)) {
+			print_message("# %s: %s %#x at %#x, wanted #VC %#x "
+				      "at %#x\n", vc[i].what,
+				      code == SEV_ES_PROBE_UD ? "#UD" : "#VC",
+				      code, rip, vc[i].code,
+				      (uint32_t)GPA(vc[i].at));
+			bad++;
+		}
+	}
+	for (i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+		before = value(&g);
+		after = value(&g);
+		if (after != before) {
+			print_message("# %s: %u #VC, wanted none\n", none[i],
+				      after - before);
+			bad++;
+		}
+	}
+	assert_int_equal(bad, 0);
+	run(&g, KVM_EXIT_HLT);
+	expect_out(&g, PORT_OUT, 1, SEV_ES_STAGE_DONE);
+	run(&g, KVM_EXIT_HLT);
+	down(&g);
+}
+
+/*
+ * MMIO by a plain MOV (the guest maps it shared, as ioremap() does): a
+ * GPA in no memslot is a nested page fault, which an SEV-ES guest takes
+ * as #VC(NPF) at the instruction (KVM's MMIO SPTEs fault with reserved
+ * bits, which SEV-ES makes a #VC).
+ */
+static void test_es_vc_npf(void **state)
+{
+	struct g g;
+
+	(void)state;
+	es_up(&g, SEV_ES_MODE_NPF, 0);
+	report(&g, ES_EXIT_NPF, "MOV to MMIO: the #VC's error code");
+	report(&g, (uint32_t)GPA(sev_es_p_mmio), "MOV to MMIO: RIP");
+	expect_out(&g, PORT_OUT, 1, SEV_ES_STAGE_DONE);
+	run(&g, KVM_EXIT_HLT);
+	down(&g);
+}
+
+/*
  * (8) Malformed GHCBs: sev_es_validate_vmgexit()'s errors (info1 2, info2
  * a GHCB_ERR_*), setup_vmgexit_scratch()'s, the GHCB v2 MMIO length, the
  * requests that do nothing, and the AP jump table and features answers.
@@ -712,6 +801,8 @@ int main(void)
 		cmocka_unit_test(test_es_guest),
 		cmocka_unit_test(test_es_string_io),
 		cmocka_unit_test(test_es_vc_rflags),
+		cmocka_unit_test(test_es_vc_codes),
+		cmocka_unit_test(test_es_vc_npf),
 		cmocka_unit_test(test_es_malformed),
 		cmocka_unit_test(test_es_ghcb_msr),
 		cmocka_unit_test(test_es_termination),

@@ -119,6 +119,8 @@
 #define SEV_ES_MODE_TRIPLE 4	/* a #VC with no IDT: a triple fault */
 #define SEV_ES_MODE_STR	5	/* rep outsb, rep insb */
 #define SEV_ES_MODE_FLAGS 6	/* RFLAGS across a #VC */
+#define SEV_ES_MODE_PROBE 7	/* which instructions raise #VC, with what */
+#define SEV_ES_MODE_NPF	8	/* MMIO by a plain MOV: #VC(NPF) */
 
 /* The guest's variables, at these offsets in SEV_ES_DATA_GPA. */
 #define SEV_ES_D_MODE	0x00
@@ -133,6 +135,10 @@
 #define SEV_ES_D_DIAG2	0x48	/* and CR2 */
 #define SEV_ES_D_VC_COUNT 0x50	/* #VCs taken */
 #define SEV_ES_D_VC_LAST 0x58	/* the last #VC's error code */
+#define SEV_ES_D_PROBE_LEN 0x60	/* PROBE: skip the next #VC's instruction */
+#define SEV_ES_D_PROBE_CODE 0x68	/* PROBE: that #VC's error code */
+#define SEV_ES_PROBE_UD	0x10006	/* PROBE: ... or this, for a #UD instead */
+#define SEV_ES_D_PROBE_RIP 0x70	/* PROBE: and its RIP */
 #define SEV_ES_D_INS	0x80	/* rep insb's buffer */
 #define SEV_ES_D_ROWS	0x100	/* mode MSR: responses, kept for the report */
 
@@ -172,6 +178,11 @@
 #define ES_EXIT_NPF	0x400
 #define ES_EXIT_RDTSC	0x6e
 #define ES_EXIT_VMMCALL	0x81
+#define ES_EXIT_RDPMC	0x6f
+#define ES_EXIT_INVD	0x76
+#define ES_EXIT_WBINVD	0x89
+#define ES_EXIT_MONITOR	0x8a
+#define ES_EXIT_MWAIT	0x8b
 #define VMGEXIT_MMIO_READ	0x80000001
 #define VMGEXIT_MMIO_WRITE	0x80000002
 #define VMGEXIT_AP_JUMP_TABLE	0x80000005

@@ -28,6 +28,9 @@
  *      hypervisor leaves them (2 and a GHCB_ERR_* for an error).
  *  MSR: VMGEXIT with the GHCB MSR 0 and with a GPA in no memslot (both
  *      come back), and MSR protocol rows.
+ *  PROBE: instructions that raise #VC (the handler notes the error code
+ *      and RIP and skips them) and some that do not (the #VC count).
+ *  NPF: the same for a MOV to MMIO (an address in no memslot).
  *  TERM: termination through the GHCB page, then the MSR protocol; after
  *      each, the guest goes on if the VMM runs it again.
  *  TRIPLE: a stage, then a #VC with no IDT.
@@ -107,6 +110,8 @@
 	.section .rodata
 	.globl sev_es_start, sev_es_end
 	.globl sev_es_term_hlt, sev_es_hello
+	.globl sev_es_p_mmio, sev_es_p_vmmcall, sev_es_p_wbinvd, sev_es_p_invd
+	.globl sev_es_p_rdpmc, sev_es_p_monitor, sev_es_p_mwait, sev_es_p_hlt
 	.code64
 sev_es_start:
 	movq	$STACK_TOP, %rsp
@@ -202,6 +207,8 @@ sev_es_start:
 	movq	$(SEV_ES_PT_GPA | PTE_P | PTE_RW), %rax
 	orq	%r8, %rax
 	movq	%rax, PD_GPA
+	/* MMIO is shared too, as ioremap() maps it in an SEV guest */
+	movq	$(MMIO_GPA | PTE_P | PTE_RW | PTE_PS), PD_GPA + (MMIO_GPA >> 21) * 8
 	orq	%r8, PDPT_GPA
 	orq	%r8, PML4_GPA
 	movq	%cr3, %rax
@@ -237,6 +244,10 @@ sev_es_start:
 	je	mode_str
 	cmpq	$SEV_ES_MODE_FLAGS, %rax
 	je	mode_flags
+	cmpq	$SEV_ES_MODE_PROBE, %rax
+	je	mode_probe
+	cmpq	$SEV_ES_MODE_NPF, %rax
+	je	mode_npf
 	ud2
 
 /* ---------------------------------------------------------------- FULL */
@@ -627,6 +638,59 @@ mode_flags:
 	report64 DATA + SEV_ES_D_ROWS + 24
 	jmp	stage_done
 
+/* --------------------------------------------------------------- PROBE */
+/*
+ * The next #VC is for the instruction at label, len bytes long: the
+ * handler keeps its error code and RIP and skips it; both reported.
+ */
+.macro probe label, len, insn:vararg
+	movq	$0, DATA + SEV_ES_D_PROBE_CODE
+	movq	$0, DATA + SEV_ES_D_PROBE_RIP
+	movq	$\len, DATA + SEV_ES_D_PROBE_LEN
+\label:
+	\insn
+	report	DATA + SEV_ES_D_PROBE_CODE
+	report	DATA + SEV_ES_D_PROBE_RIP
+.endm
+/* No #VC for insn: the #VC count before and after reported. */
+.macro no_vc insn:vararg
+	vc_mark
+	\insn
+	vc_since
+	report	%r13d
+	report	%r15d
+.endm
+mode_npf:
+	/* an access outside every memslot (mapped shared): NPF */
+	movl	$MMIO_GPA, %ebx
+	probe	sev_es_p_mmio, 2, movl %eax, (%rbx)
+	jmp	stage_done
+
+mode_probe:
+	probe	sev_es_p_vmmcall, 3, vmmcall
+	probe	sev_es_p_wbinvd, 2, wbinvd
+	probe	sev_es_p_invd, 2, invd
+	movl	$0, %ecx
+	probe	sev_es_p_rdpmc, 2, rdpmc
+	movl	$DATA, %eax
+	movl	$0, %ecx
+	movl	$0, %edx
+	probe	sev_es_p_monitor, 3, monitor
+	movl	$0, %eax
+	movl	$0, %ecx
+	probe	sev_es_p_mwait, 3, mwait
+	/* no #VC: RDTSC (not intercepted), the MSRs the VMSA holds */
+	no_vc	rdtsc
+	movl	$MSR_EFER, %ecx
+	no_vc	rdmsr
+	no_vc	wrmsr
+	movl	$0xc0000082, %ecx	/* LSTAR */
+	no_vc	rdmsr
+	/* HLT: an automatic exit, KVM_EXIT_HLT; the guest goes on after it */
+sev_es_p_hlt:
+	hlt
+	jmp	stage_done
+
 /* ---------------------------------------------------------------- TERM */
 mode_term:
 	/*
@@ -830,6 +894,8 @@ vc_handler:
 	movq	F_ERR(%rsp), %rax
 	incq	DATA + SEV_ES_D_VC_COUNT
 	movq	%rax, DATA + SEV_ES_D_VC_LAST
+	cmpq	$0, DATA + SEV_ES_D_PROBE_LEN
+	jne	vc_probe
 	cmpq	$ES_EXIT_IOIO, %rax
 	je	vc_ioio
 	cmpq	$ES_EXIT_CPUID, %rax
@@ -840,6 +906,14 @@ vc_handler:
 	movq	%rbx, DATA + SEV_ES_D_DIAG1
 	movl	$GHCB_TERM(SEV_ES_TERM_SET, SEV_ES_TERM_VC), %eax
 	jmp	terminate
+
+/* PROBE: keep the error code and RIP, skip the instruction. */
+vc_probe:
+	movq	%rax, DATA + SEV_ES_D_PROBE_CODE
+	movq	%rbx, DATA + SEV_ES_D_PROBE_RIP
+	movq	DATA + SEV_ES_D_PROBE_LEN, %rbp
+	movq	$0, DATA + SEV_ES_D_PROBE_LEN
+	jmp	vc_done
 
 /* %ebp: the instruction's length.  Back past it. */
 vc_done:
@@ -1075,8 +1149,21 @@ vc_rdmsr:
  * on top of the stack (error code and RIP, or RIP and CS) and CR2 kept.
  */
 exc_ud:
+	/* PROBE: a #UD where a #VC was expected is noted and skipped too */
+	cmpq	$0, DATA + SEV_ES_D_PROBE_LEN
+	jne	ud_probe
 	movl	$6, %eax
 	jmp	exc
+ud_probe:
+	pushq	%rax
+	movq	$SEV_ES_PROBE_UD, DATA + SEV_ES_D_PROBE_CODE
+	movq	8(%rsp), %rax
+	movq	%rax, DATA + SEV_ES_D_PROBE_RIP
+	movq	DATA + SEV_ES_D_PROBE_LEN, %rax
+	addq	%rax, 8(%rsp)
+	movq	$0, DATA + SEV_ES_D_PROBE_LEN
+	popq	%rax
+	iretq
 exc_df:
 	movl	$8, %eax
 	jmp	exc
