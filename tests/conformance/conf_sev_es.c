@@ -616,12 +616,20 @@ static void test_es_vc_codes(void **state)
  */
 static void test_es_vc_npf(void **state)
 {
+	uint32_t code, rip;
 	struct g g;
 
 	(void)state;
 	es_up(&g, SEV_ES_MODE_NPF, 0);
-	report(&g, ES_EXIT_NPF, "MOV to MMIO: the #VC's error code");
-	report(&g, (uint32_t)GPA(sev_es_p_mmio), "MOV to MMIO: RIP");
+	code = value(&g);
+	rip = value(&g);
+	if (code != ES_EXIT_NPF || rip != (uint32_t)GPA(sev_es_p_mmio))
+		print_message("# MOV to MMIO: %s %#x at %#x, wanted #VC %#x at "
+			      "%#x\n", code == SEV_ES_PROBE_UD ? "#UD" : "#VC",
+			      code, rip, ES_EXIT_NPF,
+			      (uint32_t)GPA(sev_es_p_mmio));
+	assert_int_equal(code, ES_EXIT_NPF);
+	assert_int_equal(rip, GPA(sev_es_p_mmio));
 	expect_out(&g, PORT_OUT, 1, SEV_ES_STAGE_DONE);
 	run(&g, KVM_EXIT_HLT);
 	down(&g);

@@ -135,10 +135,11 @@
 #define SEV_ES_D_DIAG2	0x48	/* and CR2 */
 #define SEV_ES_D_VC_COUNT 0x50	/* #VCs taken */
 #define SEV_ES_D_VC_LAST 0x58	/* the last #VC's error code */
-#define SEV_ES_D_PROBE_LEN 0x60	/* PROBE: skip the next #VC's instruction */
+#define SEV_ES_D_PROBE_ON 0x60	/* PROBE: the next #VC is noted, skipped */
 #define SEV_ES_D_PROBE_CODE 0x68	/* PROBE: that #VC's error code */
 #define SEV_ES_PROBE_UD	0x10006	/* PROBE: ... or this, for a #UD instead */
 #define SEV_ES_D_PROBE_RIP 0x70	/* PROBE: and its RIP */
+#define SEV_ES_D_PROBE_NEXT 0x78	/* PROBE: where the guest goes on */
 #define SEV_ES_D_INS	0x80	/* rep insb's buffer */
 #define SEV_ES_D_ROWS	0x100	/* mode MSR: responses, kept for the report */
 

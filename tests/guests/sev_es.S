@@ -640,16 +640,19 @@ mode_flags:
 
 /* --------------------------------------------------------------- PROBE */
 /*
- * The next #VC is for the instruction at label, len bytes long: the
- * handler keeps its error code and RIP and skips it; both reported.
+ * The next #VC is for the instruction at label: the handler keeps its
+ * error code and RIP and returns after the instruction (whatever RIP the
+ * #VC said); both reported.
  */
-.macro probe label, len, insn:vararg
+.macro probe label, insn:vararg
 	movq	$0, DATA + SEV_ES_D_PROBE_CODE
 	movq	$0, DATA + SEV_ES_D_PROBE_RIP
-	movq	$\len, DATA + SEV_ES_D_PROBE_LEN
+	leaq	9f(%rip), %rax
+	movq	%rax, DATA + SEV_ES_D_PROBE_NEXT
+	movq	$1, DATA + SEV_ES_D_PROBE_ON
 \label:
 	\insn
-	report	DATA + SEV_ES_D_PROBE_CODE
+9:	report	DATA + SEV_ES_D_PROBE_CODE
 	report	DATA + SEV_ES_D_PROBE_RIP
 .endm
 /* No #VC for insn: the #VC count before and after reported. */
@@ -663,22 +666,22 @@ mode_flags:
 mode_npf:
 	/* an access outside every memslot (mapped shared): NPF */
 	movl	$MMIO_GPA, %ebx
-	probe	sev_es_p_mmio, 2, movl %eax, (%rbx)
+	probe	sev_es_p_mmio, movl %eax, (%rbx)
 	jmp	stage_done
 
 mode_probe:
-	probe	sev_es_p_vmmcall, 3, vmmcall
-	probe	sev_es_p_wbinvd, 2, wbinvd
-	probe	sev_es_p_invd, 2, invd
+	probe	sev_es_p_vmmcall, vmmcall
+	probe	sev_es_p_wbinvd, wbinvd
+	probe	sev_es_p_invd, invd
 	movl	$0, %ecx
-	probe	sev_es_p_rdpmc, 2, rdpmc
+	probe	sev_es_p_rdpmc, rdpmc
 	movl	$DATA, %eax
 	movl	$0, %ecx
 	movl	$0, %edx
-	probe	sev_es_p_monitor, 3, monitor
+	probe	sev_es_p_monitor, monitor
 	movl	$0, %eax
 	movl	$0, %ecx
-	probe	sev_es_p_mwait, 3, mwait
+	probe	sev_es_p_mwait, mwait
 	/* no #VC: RDTSC (not intercepted), the MSRs the VMSA holds */
 	no_vc	rdtsc
 	movl	$MSR_EFER, %ecx
@@ -894,7 +897,7 @@ vc_handler:
 	movq	F_ERR(%rsp), %rax
 	incq	DATA + SEV_ES_D_VC_COUNT
 	movq	%rax, DATA + SEV_ES_D_VC_LAST
-	cmpq	$0, DATA + SEV_ES_D_PROBE_LEN
+	cmpq	$0, DATA + SEV_ES_D_PROBE_ON
 	jne	vc_probe
 	cmpq	$ES_EXIT_IOIO, %rax
 	je	vc_ioio
@@ -911,8 +914,10 @@ vc_handler:
 vc_probe:
 	movq	%rax, DATA + SEV_ES_D_PROBE_CODE
 	movq	%rbx, DATA + SEV_ES_D_PROBE_RIP
-	movq	DATA + SEV_ES_D_PROBE_LEN, %rbp
-	movq	$0, DATA + SEV_ES_D_PROBE_LEN
+	movq	DATA + SEV_ES_D_PROBE_NEXT, %rax
+	movq	%rax, F_RIP(%rsp)
+	xorl	%ebp, %ebp
+	movq	$0, DATA + SEV_ES_D_PROBE_ON
 	jmp	vc_done
 
 /* %ebp: the instruction's length.  Back past it. */
@@ -1150,7 +1155,7 @@ vc_rdmsr:
  */
 exc_ud:
 	/* PROBE: a #UD where a #VC was expected is noted and skipped too */
-	cmpq	$0, DATA + SEV_ES_D_PROBE_LEN
+	cmpq	$0, DATA + SEV_ES_D_PROBE_ON
 	jne	ud_probe
 	movl	$6, %eax
 	jmp	exc
@@ -1159,9 +1164,9 @@ ud_probe:
 	movq	$SEV_ES_PROBE_UD, DATA + SEV_ES_D_PROBE_CODE
 	movq	8(%rsp), %rax
 	movq	%rax, DATA + SEV_ES_D_PROBE_RIP
-	movq	DATA + SEV_ES_D_PROBE_LEN, %rax
-	addq	%rax, 8(%rsp)
-	movq	$0, DATA + SEV_ES_D_PROBE_LEN
+	movq	DATA + SEV_ES_D_PROBE_NEXT, %rax
+	movq	%rax, 8(%rsp)
+	movq	$0, DATA + SEV_ES_D_PROBE_ON
 	popq	%rax
 	iretq
 exc_df:
