@@ -30,15 +30,15 @@
 #define MAX_CPUID 256
 #define PAGE 4096
 #define MEASURED (128 * 1024) /* the image: tables and code */
-#define SEV_ES_POLICY 0x4     /* policy.ES */
-#define PTE_AD 0x60ull	      /* accessed, dirty */
+#define SEV_ES_POLICY 0x4 /* policy.ES */
+#define PTE_AD 0x60ull /* accessed, dirty */
 
 extern const uint8_t sev_es_start[], sev_es_end[], sev_es_hello[];
 extern const uint8_t sev_es_p_mmio[], sev_es_p_vmmcall[], sev_es_p_wbinvd[];
 extern const uint8_t sev_es_p_invd[], sev_es_p_rdpmc[], sev_es_p_monitor[];
 extern const uint8_t sev_es_p_mwait[], sev_es_p_hlt[];
 
-#define GPA(label) (CODE_GPA + (uint64_t)((label) - sev_es_start))
+#define GPA(label) (CODE_GPA + (uint64_t)((label)-sev_es_start))
 
 struct g {
 	int kvm, sev, vm, fd;
@@ -190,8 +190,7 @@ static uint32_t value(struct g *g)
  * The guest's #VC count before and after an instruction (and the last
  * #VC's error code if n): n more.
  */
-static void report_vcs(struct g *g, uint32_t n, uint32_t code,
-		       const char *what)
+static void report_vcs(struct g *g, uint32_t n, uint32_t code, const char *what)
 {
 	uint32_t before = 0, after = 0;
 
@@ -298,15 +297,28 @@ static void cpuid_table(struct g *g)
 static void vcpu_up(struct g *g, uint64_t mode)
 {
 	struct kvm_segment code = {
-		.limit = 0xffffffff, .selector = LM_SEL_CODE, .type = 11,
-		.present = 1, .s = 1, .l = 1, .g = 1,
+		.limit = 0xffffffff,
+		.selector = LM_SEL_CODE,
+		.type = 11,
+		.present = 1,
+		.s = 1,
+		.l = 1,
+		.g = 1,
 	};
 	struct kvm_segment data = {
-		.limit = 0xffffffff, .selector = LM_SEL_DATA, .type = 3,
-		.present = 1, .s = 1, .db = 1, .g = 1,
+		.limit = 0xffffffff,
+		.selector = LM_SEL_DATA,
+		.type = 3,
+		.present = 1,
+		.s = 1,
+		.db = 1,
+		.g = 1,
 	};
 	struct kvm_regs r = {
-		.rip = CODE_GPA, .rsp = STACK_TOP, .rflags = 2, .rdi = mode,
+		.rip = CODE_GPA,
+		.rsp = STACK_TOP,
+		.rflags = 2,
+		.rdi = mode,
 	};
 	struct kvm_sregs s;
 
@@ -364,10 +376,9 @@ static void es_up(struct g *g, uint64_t mode, uint16_t ghcb_version)
 
 	assert_ok(sev_op(g->vm, KVM_SEV_LAUNCH_START, &ls, g->sev, NULL));
 	up.uaddr = (uintptr_t)g->mem;
-	assert_ok(sev_op(g->vm, KVM_SEV_LAUNCH_UPDATE_DATA, &up, g->sev,
-			 NULL));
-	assert_ok(sev_op(g->vm, KVM_SEV_LAUNCH_UPDATE_VMSA, NULL, g->sev,
-			 &err));
+	assert_ok(sev_op(g->vm, KVM_SEV_LAUNCH_UPDATE_DATA, &up, g->sev, NULL));
+	assert_ok(
+		sev_op(g->vm, KVM_SEV_LAUNCH_UPDATE_VMSA, NULL, g->sev, &err));
 	assert_int_equal(err, 0);
 	/* the registers are in the VMSA now: KVM refuses them */
 	expect_regs_protected(g);
@@ -401,9 +412,9 @@ static void test_es_launch(void **state)
 	(void)state;
 	es_up(&g, SEV_ES_MODE_FULL, 0);
 	/* LAUNCH_UPDATE_VMSA a second time: every vCPU is protected */
-	assert_errno(sev_op(g.vm, KVM_SEV_LAUNCH_UPDATE_VMSA, NULL, g.sev,
-			    NULL),
-		     EINVAL);
+	assert_errno(
+		sev_op(g.vm, KVM_SEV_LAUNCH_UPDATE_VMSA, NULL, g.sev, NULL),
+		EINVAL);
 	down(&g);
 }
 
@@ -427,12 +438,16 @@ static void test_es_guest(void **state)
 	 * for SEV-ES), GHCB_VERSION_MIN 1, sev_enc_bit); CPUID_REQ: the
 	 * value in 63:32, bits 31:12 (the register) kept, 0x005.
 	 */
-	report64(&g, (2ull << 48) | (1ull << 32) | ((uint64_t)cbit(&g) << 24) |
-			     GHCB_INFO_SEV_INFO_RESP, "SEV_INFO response");
+	report64(&g,
+		 (2ull << 48) | (1ull << 32) | ((uint64_t)cbit(&g) << 24) |
+			 GHCB_INFO_SEV_INFO_RESP,
+		 "SEV_INFO response");
 	report64(&g, ((uint64_t)g.leaf->eax << 32) | GHCB_INFO_CPUID_RESP,
 		 "CPUID_REQ 0x8000001F EAX");
-	report64(&g, ((uint64_t)g.leaf->ebx << 32) | (1u << 30) |
-			     GHCB_INFO_CPUID_RESP, "CPUID_REQ 0x8000001F EBX");
+	report64(&g,
+		 ((uint64_t)g.leaf->ebx << 32) | (1u << 30) |
+			 GHCB_INFO_CPUID_RESP,
+		 "CPUID_REQ 0x8000001F EBX");
 	/* (2) the GHCB MSR reads back as the guest wrote it, without a #VC */
 	report64(&g, SEV_ES_GHCB_GPA, "GHCB MSR");
 	report_vcs(&g, 0, 0, "GHCB MSR");
@@ -471,11 +486,12 @@ static void test_es_guest(void **state)
 	report(&g, mmio, "MMIO read: the data");
 	/* sev_es_sync_to_ghcb(): RAX, RBX, RCX, RDX; and info1, info2 */
 	report64(&g, 1ull << (GHCB_OFF_RAX / 8), "valid_bitmap[0]");
-	report64(&g, (1ull << (GHCB_OFF_RCX / 8 - 64)) |
-			     (1ull << (GHCB_OFF_RDX / 8 - 64)) |
-			     (1ull << (GHCB_OFF_RBX / 8 - 64)) |
-			     (1ull << (GHCB_OFF_INFO1 / 8 - 64)) |
-			     (1ull << (GHCB_OFF_INFO2 / 8 - 64)),
+	report64(&g,
+		 (1ull << (GHCB_OFF_RCX / 8 - 64)) |
+			 (1ull << (GHCB_OFF_RDX / 8 - 64)) |
+			 (1ull << (GHCB_OFF_RBX / 8 - 64)) |
+			 (1ull << (GHCB_OFF_INFO1 / 8 - 64)) |
+			 (1ull << (GHCB_OFF_INFO2 / 8 - 64)),
 		 "valid_bitmap[1]");
 
 	/* (9) the guest asks to be terminated */
@@ -506,9 +522,9 @@ static void test_es_string_io(void **state)
 
 	(void)state;
 	es_up(&g, SEV_ES_MODE_STR, 0);
-	assert_memory_equal(io_exit(&g, KVM_EXIT_IO_OUT, PORT_STR, 1,
-				    IO_STR_LEN),
-			    "hello", IO_STR_LEN);
+	assert_memory_equal(
+		io_exit(&g, KVM_EXIT_IO_OUT, PORT_STR, 1, IO_STR_LEN), "hello",
+		IO_STR_LEN);
 	report(&g, GPA(sev_es_hello) + IO_STR_LEN, "rep outsb: %rsi advanced");
 	report(&g, 0, "rep outsb: %rcx");
 	answer_in(&g, PORT_STR, 1, IO_INS_LEN, ins);
@@ -570,8 +586,8 @@ static void test_es_vc_codes(void **state)
 		{ sev_es_p_monitor, ES_EXIT_MONITOR, "MONITOR" },
 		{ sev_es_p_mwait, ES_EXIT_MWAIT, "MWAIT" },
 	};
-	static const char *const none[] = { "RDTSC", "RDMSR EFER",
-					    "WRMSR EFER", "RDMSR LSTAR" };
+	static const char *const none[] = { "RDTSC", "RDMSR EFER", "WRMSR EFER",
+					    "RDMSR LSTAR" };
 	uint32_t code, rip, before, after;
 	int bad = 0;
 	struct g g;
@@ -585,7 +601,8 @@ static void test_es_vc_codes(void **state)
 		rip = value(&g);
 		if (code != vc[i].code || rip != (uint32_t)GPA(vc[i].at)) {
 			print_message("# %s: %s %#x at %#x, wanted #VC %#x "
-				      "at %#x\n", vc[i].what,
+				      "at %#x\n",
+				      vc[i].what,
 				      code == SEV_ES_PROBE_UD ? "#UD" : "#VC",
 				      code, rip, vc[i].code,
 				      (uint32_t)GPA(vc[i].at));
@@ -625,9 +642,9 @@ static void test_es_vc_npf(void **state)
 	rip = value(&g);
 	if (code != ES_EXIT_NPF || rip != (uint32_t)GPA(sev_es_p_mmio))
 		print_message("# MOV to MMIO: %s %#x at %#x, wanted #VC %#x at "
-			      "%#x\n", code == SEV_ES_PROBE_UD ? "#UD" : "#VC",
-			      code, rip, ES_EXIT_NPF,
-			      (uint32_t)GPA(sev_es_p_mmio));
+			      "%#x\n",
+			      code == SEV_ES_PROBE_UD ? "#UD" : "#VC", code,
+			      rip, ES_EXIT_NPF, (uint32_t)GPA(sev_es_p_mmio));
 	assert_int_equal(code, ES_EXIT_NPF);
 	assert_int_equal(rip, GPA(sev_es_p_mmio));
 	expect_out(&g, PORT_OUT, 1, SEV_ES_STAGE_DONE);
@@ -651,11 +668,12 @@ static void test_es_malformed(void **state)
 	/* an error is still synced back: RAX..RDX, info1, info2 valid */
 	report(&g, 1u << (GHCB_OFF_RAX / 8 - 32), "usage 1: bitmap[0] high");
 	report(&g, 0, "usage 1: bitmap[1] low");
-	report(&g, (1u << (GHCB_OFF_RCX / 8 - 96)) |
-			   (1u << (GHCB_OFF_RDX / 8 - 96)) |
-			   (1u << (GHCB_OFF_RBX / 8 - 96)) |
-			   (1u << (GHCB_OFF_INFO1 / 8 - 96)) |
-			   (1u << (GHCB_OFF_INFO2 / 8 - 96)),
+	report(&g,
+	       (1u << (GHCB_OFF_RCX / 8 - 96)) |
+		       (1u << (GHCB_OFF_RDX / 8 - 96)) |
+		       (1u << (GHCB_OFF_RBX / 8 - 96)) |
+		       (1u << (GHCB_OFF_INFO1 / 8 - 96)) |
+		       (1u << (GHCB_OFF_INFO2 / 8 - 96)),
 	       "usage 1: bitmap[1] high");
 	report(&g, 2, "CPUID without info2");
 	report(&g, GHCB_ERR_MISSING_INPUT, "CPUID without info2");
@@ -736,8 +754,10 @@ static void test_es_ghcb_msr(void **state)
 	report64(&g, SEV_ES_NOSLOT_GPA, "GHCB in no memslot");
 	report64(&g, (3ull << 12) | GHCB_INFO_HV_FT_RESP, "HV_FT response");
 	report64(&g, SEV_ES_MSR_UNKNOWN_REQ, "unknown request");
-	report64(&g, ((uint64_t)g.leaf->edx << 32) | (3u << 30) |
-			     GHCB_INFO_CPUID_RESP, "CPUID_REQ EDX");
+	report64(&g,
+		 ((uint64_t)g.leaf->edx << 32) | (3u << 30) |
+			 GHCB_INFO_CPUID_RESP,
+		 "CPUID_REQ EDX");
 	expect_out(&g, PORT_OUT, 1, SEV_ES_STAGE_DONE);
 	run(&g, KVM_EXIT_HLT);
 	down(&g);
