@@ -229,6 +229,17 @@ static uint8_t *mmio_exit(struct g *g, uint64_t gpa, uint32_t len,
 	return r->mmio.data;
 }
 
+/*
+ * KVM_RUN with immediate_exit: kvm_arch_vcpu_ioctl_run() completes the
+ * last exit (complete_userspace_io), then returns EINTR without entering.
+ */
+static void immediate_exit(struct g *g)
+{
+	g->run->immediate_exit = 1;
+	assert_errno(ioctl(g->fd, KVM_RUN, 0), EINTR);
+	g->run->immediate_exit = 0;
+}
+
 /* A termination request: SYSTEM_EVENT SEV_TERM, ndata 1, the GHCB MSR. */
 static void expect_term(struct g *g, uint64_t msr)
 {
@@ -459,6 +470,9 @@ static void test_es_guest(void **state)
 	expect_out(&g, PORT_OUT, 4, IO_OUT32);
 	expect_out(&g, PORT_OUT, 1, IO_OUT8);
 	answer_in(&g, PORT_IN, 4, 1, &in32);
+	/* the completion runs at the next KVM_RUN, also one that only
+	 * returns EINTR (immediate_exit) */
+	immediate_exit(&g);
 	report64(&g, in32, "inl: zero-extended");
 	answer_in(&g, PORT_IN, 1, 1, &in8);
 	report(&g, (IO_MERGE & ~0xffu) | in8, "inb: %al only");
@@ -482,6 +496,7 @@ static void test_es_guest(void **state)
 	assert_memory_equal(mmio_exit(&g, MMIO_GPA, 8, 1), &q, 8);
 	report(&g, 0, "MMIO write: sw_exit_info_1");
 	memcpy(mmio_exit(&g, MMIO_GPA + IO_MMIO_READ_OFF, 4, 0), &mmio, 4);
+	immediate_exit(&g);
 	report(&g, 0, "MMIO read: sw_exit_info_1");
 	report(&g, mmio, "MMIO read: the data");
 	/* sev_es_sync_to_ghcb(): RAX, RBX, RCX, RDX; and info1, info2 */
