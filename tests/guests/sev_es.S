@@ -20,10 +20,11 @@
  *  Then, by %rdi at entry (SEV_ES_MODE_*):
  *  FULL: the MSR protocol's answers and the GHCB MSR read back; (3)
  *      SEV_STATUS without a #VC; (4) outl, outb, inl and inb through the
- *      #VC handler; (5) CPUID and (6) RDMSR/WRMSR
- *      through it, with an MSR KVM does not know (the hypervisor's #GP);
- *      (7) MMIO write and read by VMGEXIT directly; the valid bitmap the
- *      hypervisor leaves; (9) termination by the MSR protocol.
+ *      #VC handler; (5) CPUID and (6) RDMSR/WRMSR through it, with an MSR
+ *      KVM does not know (the hypervisor's #GP); (7) MMIO write and read
+ *      by VMGEXIT directly; the valid bitmap the hypervisor leaves; (9)
+ *      termination by the MSR protocol.  Around the MSR reads and CPUID,
+ *      the handler's #VC count shows which raised one.
  *  BAD: (8) malformed GHCBs, one row each: sw_exit_info_1 and 2 as the
  *      hypervisor leaves them (2 and a GHCB_ERR_* for an error).
  *  MSR: VMGEXIT with the GHCB MSR 0 and with a GPA in no memslot (both
