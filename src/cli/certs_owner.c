@@ -397,6 +397,15 @@ static const char *opt_value(int argc, char **argv, const char *name)
 	return NULL;
 }
 
+/* Whether "--name" is among the arguments. */
+static bool opt_flag(int argc, char **argv, const char *name)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], name))
+			return true;
+	return false;
+}
+
 static int owner_verify_cmd(int argc, char **argv)
 {
 	const char *keys_path = opt_value(argc, argv, "--keys");
@@ -517,10 +526,12 @@ static int owner_vmsa_cmd(int argc, char **argv)
 	    !parse_u64(opt_value(argc, argv, "--stack"), &rsp) ||
 	    (features && !parse_u64(features, &f)) || (!out && isatty(1))) {
 		fprintf(stderr, "usage: softsev owner vmsa --entry RIP --stack "
-				"RSP [--sev-features F] (--out FILE | > FILE)\n");
+				"RSP [--sev-features F] [--no-fpu] (--out FILE "
+				"| > FILE)\n");
 		return 2;
 	}
-	owner_vmsa_flat32(rip, rsp, f, vmsa);
+	owner_vmsa_flat32(rip, rsp, f, !opt_flag(argc, argv, "--no-fpu"),
+			  vmsa);
 	if (out) {
 		ret = owner_write_file(out, vmsa, sizeof(vmsa), 0644);
 		return ret ? fail("owner vmsa", out, ret) : 0;
@@ -536,7 +547,7 @@ static const char owner_usage[] =
 	"       softsev owner measure --firmware FILE [--kernel K --initrd I --cmdline C]\n"
 	"                             [--vmsa FILE]...\n"
 	"       softsev owner vmsa --entry RIP --stack RSP [--sev-features F]\n"
-	"                          (--out FILE | > FILE)\n"
+	"                          [--no-fpu] (--out FILE | > FILE)\n"
 	"       softsev owner verify --keys owner.keys --measurement FILE --api M.N\n"
 	"                            --build N (--digest HEX | measure's options)\n"
 	"       softsev owner secret --keys owner.keys --measurement FILE\n"

@@ -241,9 +241,12 @@ static int launch_digest(struct demo *d, const uint8_t *img, size_t len,
 	static const struct {
 		uint64_t rip, rsp;
 		const char *file;
+		bool fpu;
 	} vcpu[] = {
-		{ GUEST_CODE_GPA, STACK_TOP, "owner/vmsa_guest.bin" },
-		{ HELPER_GPA, STACK_TOP - 0x1000, "owner/vmsa_helper.bin" },
+		{ GUEST_CODE_GPA, STACK_TOP, "owner/vmsa_guest.bin", true },
+		/* the mirror is a type-0 VM: no FPU in its VMSA */
+		{ HELPER_GPA, STACK_TOP - 0x1000, "owner/vmsa_helper.bin",
+		  false },
 	};
 	uint8_t vmsa[OWNER_VMSA_LEN];
 	struct crypto_sha *sha;
@@ -257,7 +260,8 @@ static int launch_digest(struct demo *d, const uint8_t *img, size_t len,
 	ret = crypto_sha_add(sha, img, len);
 	for (unsigned int i = 0; i < 2 && !ret; i++) {
 		/* sev_features 0: KVM_SEV_INIT2 with vmsa_features 0 */
-		owner_vmsa_flat32(vcpu[i].rip, vcpu[i].rsp, 0, vmsa);
+		owner_vmsa_flat32(vcpu[i].rip, vcpu[i].rsp, 0, vcpu[i].fpu,
+				  vmsa);
 		dpath(p, d, vcpu[i].file);
 		ret = crypto_sha_add(sha, vmsa, sizeof(vmsa)) ?:
 		      owner_write_file(p, vmsa, sizeof(vmsa), 0644);

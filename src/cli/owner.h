@@ -76,6 +76,6 @@ int owner_secret(const struct owner_keys *k, const uint8_t measure[32],
  */
 #define OWNER_VMSA_LEN 4096
 void owner_vmsa_flat32(uint64_t rip, uint64_t rsp, uint64_t sev_features,
-		       uint8_t vmsa[OWNER_VMSA_LEN]);
+		       bool fpu, uint8_t vmsa[OWNER_VMSA_LEN]);
 
 #endif

@@ -265,6 +265,9 @@ static void find_vcpu(int fd, struct fdi *e, void *arg)
 static int mem_enc_op(int fd, struct fdi *vm, void *arg)
 {
 	struct ss_req r = { .op = SS_MEM_ENC_OP, .vm_id = vm->vm_id };
+	const volatile struct ss_vm_flags *f = vm_flags(vm->vm_id);
+	/* sev_es_sync_vmsa(): no FPU for KVM_SEV_ES_INIT's DEFAULT VMs */
+	bool typed = f && f->protected_state;
 	struct kvm_sev_cmd cmd;
 	struct vmsa_job *j = NULL;
 	uint8_t *buf = NULL;
@@ -291,7 +294,7 @@ static int mem_enc_op(int fd, struct fdi *vm, void *arg)
 			int32_t st = j->fds[i] < 0 ?
 					     -EINVAL :
 					     shim_build_vmsa(j->fds[i],
-							     j->debug[i], true,
+							     j->debug[i], typed,
 							     buf + 4096 * i);
 
 			memcpy(buf + 4096 * j->n + 4 * i, &st, 4);

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * The SEV-ES VMSA (save area) of a vCPU, built from the real vCPU's
- * registers as KVM's sev_es_sync_vmsa() does from the VMCB.  Offsets are
- * those of struct sev_es_save_area (AMD APM vol. 2, table B-4).
+ * registers as Linux 6.12's sev_es_sync_vmsa() does: a copy of the VMCB's
+ * save area -- which holds CR0, CR4 and EFER as svm_set_cr0/cr4/efer()
+ * wrote them, not as the VMM set them -- then the registers, XCR0, DR6
+ * and, for VMs of an SEV type only, the FPU.  Offsets are those of struct
+ * sev_es_save_area (arch/x86/include/asm/svm.h).
  */
 #include <errno.h>
 #include <string.h>
@@ -12,6 +15,9 @@
 #include "shim.h"
 
 #define DR7_FIXED_1 0x400ull
+#define CR0_CD_NW 0x60000000ull /* cleared: KVM_X86_QUIRK_CD_NW_CLEARED */
+#define CR4_MCE 0x40ull /* the host's, which Linux always sets */
+#define EFER_SVME 0x1000ull /* svm_set_efer() sets it in the VMCB */
 #define MSR_IA32_CR_PAT 0x277
 #define MSR_STAR 0xc0000081
 #define MSR_LSTAR 0xc0000082
@@ -78,6 +84,29 @@ static void msrs(int fd, uint8_t *p)
 		put64(p, map[i].off, m.hdr.entries[i].data);
 }
 
+/*
+ * The FPU as sev_es_sync_vmsa() lays it out from the XSAVE area: the x87
+ * registers' bytes 0-7 in eight 8-byte slots, then bytes 8-9 of each.
+ */
+static void put_fpu(uint8_t *p, const struct kvm_fpu *f)
+{
+	uint16_t ftw = f->ftwx;
+	unsigned int i;
+
+	put64(p, 0x400, f->last_dp);
+	memcpy(p + 0x408, &f->mxcsr, 4);
+	memcpy(p + 0x40C, &ftw, 2);
+	memcpy(p + 0x40E, &f->fsw, 2);
+	memcpy(p + 0x410, &f->fcw, 2);
+	memcpy(p + 0x412, &f->last_opcode, 2);
+	put64(p, 0x418, f->last_ip);
+	for (i = 0; i < 8; i++) {
+		memcpy(p + 0x420 + 8 * i, f->fpr[i], 8);
+		memcpy(p + 0x420 + 64 + 2 * i, f->fpr[i] + 8, 2);
+	}
+	memcpy(p + 0x470, f->xmm, 256);
+}
+
 int shim_build_vmsa(int fd, bool guest_debug, bool with_fpu, uint8_t *p)
 {
 	struct kvm_regs r;
@@ -107,10 +136,10 @@ int shim_build_vmsa(int fd, bool guest_debug, bool with_fpu, uint8_t *p)
 	put_dt(p, 0x080, &s.idt);
 	put_seg(p, 0x090, &s.tr);
 	p[0xCB] = (uint8_t)(s.ss.dpl & 3); /* cpl */
-	put64(p, 0x0D0, s.efer);
-	put64(p, 0x148, s.cr4);
+	put64(p, 0x0D0, s.efer | EFER_SVME);
+	put64(p, 0x148, s.cr4 | CR4_MCE);
 	put64(p, 0x150, s.cr3);
-	put64(p, 0x158, s.cr0);
+	put64(p, 0x158, s.cr0 & ~CR0_CD_NW);
 	put64(p, 0x160, d.dr7);
 	put64(p, 0x168, d.dr6);
 	put64(p, 0x170, r.rflags);
@@ -137,15 +166,7 @@ int shim_build_vmsa(int fd, bool guest_debug, bool with_fpu, uint8_t *p)
 		for (i = 0; i < x.nr_xcrs; i++)
 			if (x.xcrs[i].xcr == 0)
 				put64(p, 0x3E8, x.xcrs[i].value);
-	if (with_fpu && !shim_kvm_ioctl(fd, KVM_GET_FPU, &f)) {
-		memcpy(p + 0x408, &f.mxcsr, 4);
-		memcpy(p + 0x410, &f.fcw, 2);
-		memcpy(p + 0x40E, &f.fsw, 2);
-		memcpy(p + 0x412, &f.last_opcode, 2);
-		memcpy(p + 0x418, &f.last_ip, 8);
-		for (i = 0; i < 8; i++)
-			memcpy(p + 0x420 + 10 * i, f.fpr[i], 10);
-		memcpy(p + 0x470, f.xmm, 256);
-	}
+	if (with_fpu && !shim_kvm_ioctl(fd, KVM_GET_FPU, &f))
+		put_fpu(p, &f);
 	return 0;
 }

@@ -182,6 +182,32 @@ int vk_find_io(struct vkvm_vcpu *v, uint64_t la, int n, struct vk_insn *out)
 	return walk_block(v, la, io_step, &q);
 }
 
+struct io_sites {
+	uint64_t end; /* linear address just past the block */
+	uint64_t *out;
+	int n, max;
+};
+
+static int sites_step(struct walk *w, void *arg)
+{
+	struct io_sites *q = arg;
+
+	if (w->insn->address >= q->end)
+		return 0;
+	if (is_io(w->insn->id) && q->n < q->max)
+		q->out[q->n++] = w->insn->address;
+	return -ENOENT;
+}
+
+int vk_block_io(struct vkvm_vcpu *v, uint64_t la, uint32_t size,
+		uint64_t *out, int max)
+{
+	struct io_sites q = { la + size, out, 0, max };
+
+	walk_block(v, la, sites_step, &q);
+	return q.n;
+}
+
 struct mem_want {
 	uint64_t gpa;
 	uint64_t *rip;
@@ -258,6 +284,49 @@ int vk_find_mem(struct vkvm_vcpu *v, uint64_t la, uint64_t gpa,
 	*start = q.start;
 	*size = q.size;
 	return ret;
+}
+
+struct mmio_want {
+	struct mem_want m; /* for its segment bases */
+	bool found;
+};
+
+/* The first instruction only: has it an operand outside every memslot? */
+static int mmio_step(struct walk *w, void *arg)
+{
+	struct mmio_want *q = arg;
+	const cs_x86 *x = &w->insn->detail->x86;
+	uint64_t mask = w->bits == 64 ? ~0ull :
+			w->bits == 32 ? 0xffffffffull : 0xffffull;
+	int i;
+
+	for (i = 0; i < x->op_count; i++) {
+		const cs_x86_op *op = &x->operands[i];
+		uint64_t ea, gpa;
+
+		if (op->type != X86_OP_MEM || w->insn->id == X86_INS_LEA ||
+		    w->insn->id == X86_INS_NOP)
+			continue;
+		ea = reg_value(w->v, op->mem.base, w->insn, w->csbase) +
+		     reg_value(w->v, op->mem.index, w->insn, w->csbase) *
+			     (uint64_t)op->mem.scale +
+		     (uint64_t)op->mem.disp;
+		ea = (ea & mask) + seg_base(&q->m, op->mem.segment,
+					    op->mem.base, w->bits);
+		if (!vk_linear_to_gpa(w->v, ea, &gpa) &&
+		    !vk_gpa_ptr(w->v, gpa, 1))
+			q->found = true;
+	}
+	return 0;
+}
+
+bool vk_insn_mmio(struct vkvm_vcpu *v, uint64_t la)
+{
+	struct mmio_want q = { .found = false };
+
+	vk_get_sregs(v, &q.m.s);
+	walk_block(v, la, mmio_step, &q);
+	return q.found;
 }
 
 struct la_want {

@@ -195,7 +195,7 @@ static bool hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr,
 	if (type == UC_MEM_FETCH_UNMAPPED || (addr >> VK_PHYS_BITS))
 		return false;
 	/* a protected guest: #VC(NPF) at the instruction (protect.c) */
-	if (vk_prot_mmio(v))
+	if (vk_prot_mmio(v, addr))
 		return false;
 	if (v->nmmio == v->maxmmio) {
 		int n = v->maxmmio ? 2 * v->maxmmio : 16;

@@ -100,6 +100,15 @@ bool vk_prot_intercept(struct vkvm_vcpu *v, uint32_t intno)
 	    !(PROT_INTERCEPTS & ICPT(code)))
 		return false;
 	vk_cpu_vmexit_info(v, &info1, &rip);
+	/* the engine reports INVD as WBINVD: tell them apart (0f 08 / 0f 09) */
+	if (code == SVM_EXIT_WBINVD || code == SVM_EXIT_INVD) {
+		uint8_t b[2];
+		uint64_t csbase;
+
+		vk_cpu_code_bits(v, &csbase);
+		if (!vk_fetch_linear(v, csbase + rip, b, 2) && b[0] == 0x0f)
+			code = b[1] == 0x08 ? SVM_EXIT_INVD : SVM_EXIT_WBINVD;
+	}
 	reflect(v, rip, code);
 	return true;
 }
@@ -107,7 +116,9 @@ bool vk_prot_intercept(struct vkvm_vcpu *v, uint32_t intno)
 /*
  * The #UD hook's part: VMGEXIT (`rep; vmmcall`) stops for the handler,
  * the guest going on after it as from a VMGEXIT's #VMEXIT; a plain
- * VMMCALL, which KVM intercepts (a hypercall), raises the exception.
+ * VMMCALL, which KVM intercepts (a hypercall), raises the exception, and
+ * so do MONITOR and MWAIT, which the engine's CPU lacks (#UD) but an EPYC
+ * has and KVM intercepts.
  */
 bool vk_prot_invalid(struct vkvm_vcpu *v)
 {
@@ -127,48 +138,71 @@ bool vk_prot_invalid(struct vkvm_vcpu *v)
 		uc_emu_stop(v->uc);
 		return true;
 	}
-	if (memcmp(b, op + 1, 3))
+	if (b[0] != 0x0f || b[1] != 0x01)
 		return false;
-	reflect(v, rip, SVM_EXIT_VMMCALL);
-	return true;
-}
-
-/* IN, OUT, INS, OUTS after their prefixes. */
-static bool is_port_insn(const uint8_t *b, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		uint8_t c = b[i];
-
-		if (c == 0x66 || c == 0x67 || c == 0xf2 || c == 0xf3 ||
-		    c == 0x26 || c == 0x2e || c == 0x36 || c == 0x3e ||
-		    c == 0x64 || c == 0x65 || (c >= 0x40 && c <= 0x4f))
-			continue;
-		return (c >= 0xe4 && c <= 0xe7) || (c >= 0xec && c <= 0xef) ||
-		       (c >= 0x6c && c <= 0x6f);
+	switch (b[2]) {
+	case 0xd9:
+		reflect(v, rip, SVM_EXIT_VMMCALL);
+		return true;
+	case 0xc8:
+		reflect(v, rip, SVM_EXIT_MONITOR);
+		return true;
+	case 0xc9:
+		reflect(v, rip, SVM_EXIT_MWAIT);
+		return true;
 	}
 	return false;
 }
 
 /*
- * A code hook on an address where a port instruction was met: it runs
- * before the instruction, and a stop from it is immediate, so the
- * exception is raised there without the rest of the block running.
+ * Port I/O and MMIO.  The engine stops a port instruction only inside its
+ * hook and an access outside memory only after the access failed, both
+ * in the middle of a translated block: the first leaves the rest of the
+ * block to run, the second leaves RIP and the lazily kept flags where the
+ * block's last sync left them.  So vkvm puts a code hook on each such
+ * instruction, which runs before it and stops the engine there exactly:
+ * port instructions are found when their block first runs (the block is
+ * then translated again with the hooks), an MMIO access when it first
+ * faults (that first #VC has RIP found by decoding, the flags as the
+ * engine left them).
  */
-static void hook_io_site(uc_engine *uc, uint64_t la, uint32_t size,
-			 void *arg)
+static void hook_site(uc_engine *uc, uint64_t la, uint32_t size, void *arg)
 {
 	struct vkvm_vcpu *v = arg;
 	uint64_t csbase;
-	uint8_t b[15];
+	uint32_t code;
 
-	if (!v->prot_on || v->why != VK_RUNNING || size > sizeof(b) ||
-	    vk_fetch_linear(v, la, b, size) || !is_port_insn(b, size))
+	(void)size;
+	if (!v->prot_on || v->why != VK_RUNNING)
+		return;
+	if (vk_block_io(v, la, 1, &csbase, 1))
+		code = SVM_EXIT_IOIO;
+	else if (vk_insn_mmio(v, la))
+		code = SVM_EXIT_NPF;
+	else
 		return;
 	vk_cpu_code_bits(v, &csbase);
-	reflect(v, la - csbase, SVM_EXIT_IOIO);
+	reflect(v, la - csbase, code);
 	(void)uc;
+}
+
+static bool is_site(const struct vkvm_vcpu *v, uint64_t la)
+{
+	int i;
+
+	for (i = 0; i < v->nsites; i++)
+		if (v->sites[i] == la)
+			return true;
+	return false;
+}
+
+/* A new site; its hook is added outside the engine (vk_prot_rescan()). */
+static bool add_site(struct vkvm_vcpu *v, uint64_t la)
+{
+	if (is_site(v, la) || v->nsites == VK_MAX_SITES)
+		return false;
+	v->sites[v->nsites++] = la;
+	return true;
 }
 
 int vk_prot_hooks(struct vkvm_vcpu *v)
@@ -176,20 +210,81 @@ int vk_prot_hooks(struct vkvm_vcpu *v)
 	uc_hook h;
 	int i;
 
-	for (i = 0; i < v->nio_sites; i++)
-		if (uc_hook_add(v->uc, &h, UC_HOOK_CODE, hook_io_site, v,
-				v->io_sites[i], v->io_sites[i]))
+	for (i = 0; i < v->nsites; i++)
+		if (uc_hook_add(v->uc, &h, UC_HOOK_CODE, hook_site, v,
+				v->sites[i], v->sites[i]))
 			return -ENOMEM;
+	v->nhooked = v->nsites;
+	return 0;
+}
+
+/* Blocks already looked at, by start address (forgotten when full). */
+static bool scanned(struct vkvm_vcpu *v, uint64_t la)
+{
+	uint32_t h = (uint32_t)((la * 0x9e3779b97f4a7c15ull) >> 52);
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		uint64_t *e = &v->scanned[(h + (uint32_t)i) % VK_SCANNED];
+
+		if (*e == la + 1)
+			return true;
+		if (!*e) {
+			*e = la + 1;
+			return false;
+		}
+	}
+	memset(v->scanned, 0, sizeof(v->scanned));
+	v->scanned[h % VK_SCANNED] = la + 1;
+	return false;
+}
+
+/*
+ * The block hook's part, for a block about to run: true if it holds port
+ * instructions without their hooks -- the caller stops before the block.
+ */
+bool vk_prot_block(struct vkvm_vcpu *v, uint64_t la, uint32_t size)
+{
+	uint64_t io[32];
+	bool added = false;
+	int i, n;
+
+	if (!v->prot_on || scanned(v, la))
+		return false;
+	n = vk_block_io(v, la, size, io, 32);
+	for (i = 0; i < n; i++)
+		added |= add_site(v, io[i]);
+	if (added) {
+		v->rescan_la = la;
+		v->rescan_size = size;
+	}
+	return added;
+}
+
+/* Outside the engine: hooks for the new sites; their blocks retranslated. */
+int vk_prot_rescan(struct vkvm_vcpu *v)
+{
+	uc_hook h;
+
+	for (; v->nhooked < v->nsites; v->nhooked++) {
+		uint64_t la = v->sites[v->nhooked];
+
+		if (uc_hook_add(v->uc, &h, UC_HOOK_CODE, hook_site, v, la, la))
+			return -ENOMEM;
+		uc_ctl_remove_cache(v->uc, la, la + 1);
+	}
+	if (v->rescan_size)
+		uc_ctl_remove_cache(v->uc, v->rescan_la,
+				    v->rescan_la + v->rescan_size);
+	v->rescan_size = 0;
 	return 0;
 }
 
 /*
- * A port instruction in a protected guest, inside its port hook: the
- * engine cannot be stopped before the rest of the block runs, so it is
- * left there and replaced (io.c), and the exception is raised at the
- * instruction, whose RIP the hook has written.  That costs milliseconds;
- * the new engine gets a code hook at the instruction (hook_io_site), so
- * each place that does port I/O pays it once.
+ * A port instruction's hook in a protected guest found no site there
+ * (code written since its block was looked at): the engine is left
+ * inside the hook and replaced (io.c), the exception raised at the
+ * instruction, whose RIP the hook wrote; a site is added for next time.
  */
 void vk_prot_io(struct vkvm_vcpu *v)
 {
@@ -197,8 +292,7 @@ void vk_prot_io(struct vkvm_vcpu *v)
 
 	uc_reg_read(v->uc, UC_X86_REG_RIP, &rip);
 	vk_cpu_code_bits(v, &csbase);
-	if (v->nio_sites < VK_MAX_IO_SITES)
-		v->io_sites[v->nio_sites++] = csbase + rip;
+	add_site(v, csbase + rip);
 	v->intno = v->vm->prot_vec;
 	v->exc_err = SVM_EXIT_IOIO;
 	v->exc_soft = false;
@@ -227,14 +321,29 @@ bool vk_prot_msr(struct vkvm_vcpu *v, uint32_t index, bool write,
 }
 
 /* An access outside every memslot: a nested page fault, reflected. */
-bool vk_prot_mmio(struct vkvm_vcpu *v)
+
+/*
+ * An access outside every memslot faulted (the unmapped hook, before any
+ * MMIO page is there): a nested page fault, reflected at the instruction
+ * decoding finds; a site for next time.
+ */
+bool vk_prot_mmio(struct vkvm_vcpu *v, uint64_t gpa)
 {
+	uint64_t rip, start, csbase;
+	unsigned int size;
+
 	if (!v->prot_on)
 		return false;
+	if (vk_find_mem(v, v->blk, gpa, &rip, &start, &size))
+		uc_reg_read(v->uc, UC_X86_REG_RIP, &rip);
+	vk_cpu_code_bits(v, &csbase);
+	add_site(v, csbase + rip);
 	v->why = VK_INTR;
 	v->intno = v->vm->prot_vec;
 	v->exc_err = SVM_EXIT_NPF;
 	v->exc_soft = false;
+	v->exc_rip = rip;
+	v->exc_at_rip = true;
 	return true;
 }
 

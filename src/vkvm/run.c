@@ -250,6 +250,16 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size,
 	 * another thread lands anywhere: instructions ran twice.)
 	 */
 	/* not before one block has run: each turn makes progress */
+	/* a protected guest's new port instructions: hooks first */
+	if (vk_prot_block(v, addr, size)) {
+		uint64_t csbase;
+
+		vk_cpu_code_bits(v, &csbase);
+		vk_cpu_set_rip(v, addr - csbase);
+		v->why = VK_RESCAN;
+		uc_emu_stop(uc);
+		return;
+	}
 	if (v->blk_count++ && __atomic_load_n(&v->kick, __ATOMIC_ACQUIRE)) {
 		uint64_t csbase;
 
@@ -629,12 +639,20 @@ static long run_loop(struct vkvm_vcpu *v, const sigset_t *caller)
 		case VK_EXIT:
 			return 0;
 		case VK_INTR:
+			if (v->exc_at_rip) {
+				v->exc_at_rip = false;
+				uc_reg_write(v->uc, UC_X86_REG_RIP, &v->exc_rip);
+			}
 			exception(v);
 			if (v->why == VK_EXIT)
 				return 0;
 			break;
 		case VK_REDO:
 			vk_cpu_clear_exception(v);
+			break;
+		case VK_RESCAN:
+			if (vk_prot_rescan(v))
+				return -ENOMEM;
 			break;
 		case VK_ABANDON:
 			if (vk_abandon(v))

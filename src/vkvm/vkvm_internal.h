@@ -36,7 +36,8 @@
 /* the private copies (vkvm_set_private_view()) in the engine: gpa + this */
 #define VK_PRIV_BASE (1ull << 48)
 #define VK_MAX_PLAT_MSRS 16
-#define VK_MAX_IO_SITES 1024 /* a protected guest's port instructions */
+#define VK_MAX_SITES 1024 /* a protected guest's port and MMIO places */
+#define VK_SCANNED 4096 /* blocks looked at for port instructions */
 
 /*
  * A private copy (private.c), tied to the VMM memory it stands for: a
@@ -154,6 +155,7 @@ enum vk_why {
 	VK_REDO, /* the engine's own #DF: run the faulting instruction again */
 	VK_GEXIT, /* VMGEXIT in a protected guest: call the handler */
 	VK_ABANDON, /* a hook left the engine for good: replace, deliver */
+	VK_RESCAN, /* new port-I/O sites: hook them, run the block again */
 };
 
 struct vkvm_vcpu {
@@ -226,8 +228,13 @@ struct vkvm_vcpu {
 	uint64_t gmsr;
 	vkvm_gexit_fn cui;
 	void *cui_opaque;
-	int nio_sites;
-	uint64_t io_sites[VK_MAX_IO_SITES]; /* linear addresses */
+	int nsites, nhooked; /* code hooks on these, in this engine */
+	uint64_t sites[VK_MAX_SITES]; /* linear addresses */
+	uint64_t scanned[VK_SCANNED]; /* block starts + 1 */
+	uint64_t rescan_la;
+	uint32_t rescan_size;
+	bool exc_at_rip; /* deliver at exc_rip, not where the engine stopped */
+	uint64_t exc_rip;
 	/* kicks from the ticker */
 	int kick; /* set by the ticker: stop at the next block (atomics) */
 	volatile bool running;
@@ -314,6 +321,11 @@ int vk_cpu_code_bits(struct vkvm_vcpu *v, uint64_t *csbase);
 
 /* decode.c: the n-th port-I/O instruction of the block at linear la */
 int vk_find_io(struct vkvm_vcpu *v, uint64_t la, int n, struct vk_insn *out);
+/* the port instructions of the block [la, la + size): their addresses */
+int vk_block_io(struct vkvm_vcpu *v, uint64_t la, uint32_t size,
+		uint64_t *out, int max);
+/* whether the instruction at la accesses memory outside every memslot */
+bool vk_insn_mmio(struct vkvm_vcpu *v, uint64_t la);
 /* the first instruction of the block whose memory operand is at gpa */
 int vk_find_mem(struct vkvm_vcpu *v, uint64_t la, uint64_t gpa,
 		uint64_t *rip, uint64_t *start, unsigned int *size);
@@ -388,7 +400,9 @@ void vk_prot_engine(struct vkvm_vcpu *v);
 bool vk_prot_intercept(struct vkvm_vcpu *v, uint32_t intno);
 bool vk_prot_msr(struct vkvm_vcpu *v, uint32_t index, bool write,
 		 uint64_t *data, uint64_t rip);
-bool vk_prot_mmio(struct vkvm_vcpu *v);
+bool vk_prot_mmio(struct vkvm_vcpu *v, uint64_t gpa);
+bool vk_prot_block(struct vkvm_vcpu *v, uint64_t la, uint32_t size);
+int vk_prot_rescan(struct vkvm_vcpu *v);
 bool vk_prot_invalid(struct vkvm_vcpu *v);
 void vk_prot_io(struct vkvm_vcpu *v);
 int vk_prot_hooks(struct vkvm_vcpu *v);

@@ -41,7 +41,7 @@ check $? "step 7: the memory reaches B; KVM has no SEND_UPDATE_VMSA"
 # The owner's side by hand, on the files the demo kept.
 k=$t/k
 "$softsev" owner vmsa --entry 0x1000 --stack 0xf000 >"$t/guest.vmsa" &&
-	"$softsev" owner vmsa --entry 0x2000 --stack 0xe000 --out "$t/helper.vmsa" &&
+	"$softsev" owner vmsa --entry 0x2000 --stack 0xe000 --no-fpu --out "$t/helper.vmsa" &&
 	cmp -s "$t/guest.vmsa" "$k/owner/vmsa_guest.bin" &&
 	cmp -s "$t/helper.vmsa" "$k/owner/vmsa_helper.bin"
 check $? "softsev owner vmsa gives the VMSAs the demo's owner predicted"
