@@ -120,9 +120,13 @@ q cont >/dev/null && grep -q 'KVM_SEV_LAUNCH_FINISH -> 0' "$t/trace" &&
 check $? "cont: LAUNCH_FINISH, query-sev says running"
 # How far the firmware gets (README, "How far cont gets"): 64-bit mode
 # in SEC/PEI, then DXE, whose page tables turn on EFER.NXE.
+# Strict memory makes each exit after private writes a round trip to
+# softsevd: OVMF needs 16-80 s to DXE on a loaded 2-core machine.
+limit=180
+[ "$mode" = --strict-memory ] && limit=720
 reached() {
 	i=0
-	while [ $i -lt 180 ]; do
+	while [ $i -lt $limit ]; do
 		hmp "info registers" >"$t/regs"
 		grep -q "$1" "$t/regs" && return 0
 		sleep 0.5
