@@ -379,6 +379,15 @@ static void take(struct vkvm_vm *vm)
 		return;
 	for (p = vm->privs; p; p = p->next) {
 		n = bitmap_words(p->size);
+		/*
+		 * A copy no memslot uses: its memory may be the VMM's for
+		 * something else by now, so its writes are dropped.
+		 */
+		if (!p->used) {
+			memset(p->dirty, 0, n * sizeof(uint64_t));
+			memset(p->taken, 0, n * sizeof(uint64_t));
+			continue;
+		}
 		for (w = 0; w < n; w++) {
 			uint64_t d = p->dirty[w];
 
@@ -433,6 +442,12 @@ int vkvm_private_dirty(int fd, vkvm_priv_fn fn, void *opaque)
 	for (p = vm->privs; p; p = p->next) {
 		uint64_t pages = p->size / VK_PAGE, pg, start = 0;
 		bool open = false;
+
+		if (!p->used) {
+			memset(p->taken, 0,
+			       bitmap_words(p->size) * sizeof(uint64_t));
+			continue;
+		}
 
 		for (pg = 0; pg <= pages; pg++) {
 			uint64_t *w = &p->taken[pg / 64];
