@@ -143,6 +143,28 @@ static void pass(const char *opt, const char *val)
 		server_args[nserver_args++] = (char *)val;
 }
 
+/*
+ * SIGTERM and SIGHUP to softsev run: passed on to its program, which it
+ * then waits for; before the program runs (the server still starting),
+ * they end the start.  Either way the server is stopped, not left behind.
+ */
+static volatile sig_atomic_t run_signal;
+static volatile pid_t run_child;
+
+static void on_run_signal(int sig)
+{
+	run_signal = sig;
+	if (run_child > 0)
+		kill(run_child, sig);
+}
+
+static void catch_run_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_run_signal };
+
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
 static pid_t start_server(const char *sock, const char *sev,
 			  const char *state)
 {
@@ -182,7 +204,9 @@ static pid_t start_server(const char *sock, const char *sev,
 	p.fd = pipefd[0];
 	p.events = POLLIN;
 	if (poll(&p, 1, 120000) != 1 || read(pipefd[0], &c, 1) != 1) {
-		fprintf(stderr, "softsev: softsevd did not start (see above)\n");
+		if (!run_signal)
+			fprintf(stderr,
+				"softsev: softsevd did not start (see above)\n");
 		close(pipefd[0]);
 		kill(pid, SIGTERM);
 		waitpid(pid, NULL, 0);
@@ -222,6 +246,7 @@ static int run_cmd(char **argv, const char *sock, const char *sev)
 		_exit(127);
 	}
 	signal(SIGINT, SIG_IGN);
+	run_child = pid;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (WIFSIGNALED(status))
@@ -342,6 +367,7 @@ static int cmd_run(int argc, char **argv)
 	if (connect_to) {
 		snprintf(sock, sizeof(sock), "%s", connect_to);
 		snprintf(sev, sizeof(sev), "%s.dev-sev", connect_to);
+		catch_run_signals();
 		return run_cmd(argv + optind, sock, sev);
 	}
 	if (mkdir_p(state)) {
@@ -355,8 +381,10 @@ static int cmd_run(int argc, char **argv)
 	}
 	snprintf(sock, sizeof(sock), "%s/sock", rundir);
 	snprintf(sev, sizeof(sev), "%s/dev-sev", rundir);
+	catch_run_signals();
 	server = start_server(sock, sev, state);
-	ret = server > 0 ? run_cmd(argv + optind, sock, sev) : 1;
+	ret = server > 0 && !run_signal ? run_cmd(argv + optind, sock, sev) :
+	      run_signal ? 128 + run_signal : 1;
 	if (server > 0) {
 		kill(server, SIGTERM);
 		waitpid(server, NULL, 0);

@@ -114,8 +114,7 @@ static void es_why(struct vmm *v, const struct kvm_run *r, char *out,
 {
 	static const char *const why[] = {
 		[DEMO_TERM_DONE] = "asked to",
-		[DEMO_TERM_NOT_ES] = "SEV_STATUS "
-				     "is not 3",
+		[DEMO_TERM_NOT_ES] = "SEV_STATUS is not 3",
 		[DEMO_TERM_VC] = "a #VC it does not handle",
 		[DEMO_TERM_GHCB] = "the hypervisor refused a GHCB request",
 	};
