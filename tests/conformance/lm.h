@@ -71,4 +71,25 @@ static inline void lm_sregs(struct kvm_sregs *s)
 	s->efer = EFER_LME | EFER_LMA;
 }
 
+/*
+ * vCPU fd straight into 64-bit mode at CODE_GPA, stack at STACK_TOP, with
+ * %rbx and %rdi as given, by KVM_SET_SREGS/REGS.
+ */
+static inline void lm_start(int fd, uint64_t rbx, uint64_t rdi)
+{
+	struct kvm_regs r = {
+		.rip = CODE_GPA,
+		.rsp = STACK_TOP,
+		.rflags = 2,
+		.rbx = rbx,
+		.rdi = rdi,
+	};
+	struct kvm_sregs s;
+
+	assert_ok(ioctl(fd, KVM_GET_SREGS, &s));
+	lm_sregs(&s);
+	assert_ok(ioctl(fd, KVM_SET_SREGS, &s));
+	assert_ok(ioctl(fd, KVM_SET_REGS, &r));
+}
+
 #endif

@@ -100,25 +100,10 @@ static inline const struct kvm_cpuid_entry2 *sg_cpuid(struct sev_guest *g)
  */
 static inline void sg_vcpu(struct sev_guest *g, uint64_t rdi)
 {
-	struct kvm_regs r = {
-		.rip = CODE_GPA,
-		.rsp = STACK_TOP,
-		.rflags = 2,
-		.rdi = rdi,
-	};
-	struct kvm_sregs s;
-
 	g->run_size = ioctl(g->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	g->fd = ioctl(g->vm, KVM_CREATE_VCPU, 0);
-	assert_true(g->fd >= 0);
-	g->run = mmap(NULL, (size_t)g->run_size, PROT_READ | PROT_WRITE,
-		      MAP_SHARED, g->fd, 0);
-	assert_true(g->run != MAP_FAILED);
+	g->fd = vcpu_new(g->vm, 0, g->run_size, &g->run);
 	assert_ok(ioctl(g->fd, KVM_SET_CPUID2, g->cpuid));
-	assert_ok(ioctl(g->fd, KVM_GET_SREGS, &s));
-	lm_sregs(&s);
-	assert_ok(ioctl(g->fd, KVM_SET_SREGS, &s));
-	assert_ok(ioctl(g->fd, KVM_SET_REGS, &r));
+	lm_start(g->fd, 0, rdi);
 }
 
 static inline void sg_down(struct sev_guest *g)
@@ -132,21 +117,30 @@ static inline void sg_down(struct sev_guest *g)
 	free(g->cpuid);
 }
 
-/* The next exit is an OUT on port: its value. */
-static inline uint32_t sg_out(struct sev_guest *g, uint16_t port, uint8_t size)
+/* The next exit is port I/O (direction dir) on port: its data. */
+static inline uint8_t *sg_io(struct sev_guest *g, uint8_t dir, uint16_t port,
+			     uint8_t size)
 {
 	struct kvm_run *r = g->run;
-	uint32_t v = 0;
 
 	assert_ok(ioctl(g->fd, KVM_RUN, 0));
 	if (r->exit_reason != KVM_EXIT_IO || r->io.port != port)
-		print_message("# exit %u port %#x, wanted OUT on %#x\n",
-			      r->exit_reason, r->io.port, port);
+		print_message("# exit %u port %#x, wanted %s on %#x\n",
+			      r->exit_reason, r->io.port,
+			      dir == KVM_EXIT_IO_OUT ? "OUT" : "IN", port);
 	assert_int_equal(r->exit_reason, KVM_EXIT_IO);
-	assert_int_equal(r->io.direction, KVM_EXIT_IO_OUT);
+	assert_int_equal(r->io.direction, dir);
 	assert_int_equal(r->io.port, port);
 	assert_int_equal(r->io.size, size);
-	memcpy(&v, (uint8_t *)r + r->io.data_offset, size);
+	return (uint8_t *)r + r->io.data_offset;
+}
+
+/* The next exit is an OUT on port: its value. */
+static inline uint32_t sg_out(struct sev_guest *g, uint16_t port, uint8_t size)
+{
+	uint32_t v = 0;
+
+	memcpy(&v, sg_io(g, KVM_EXIT_IO_OUT, port, size), size);
 	return v;
 }
 

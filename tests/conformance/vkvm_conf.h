@@ -116,11 +116,7 @@ static inline void vm_destroy(struct vm *vm)
 
 static inline void vcpu_create(struct vm *vm, int id, struct vcpu *v)
 {
-	v->fd = ioctl(vm->fd, KVM_CREATE_VCPU, id);
-	assert_true(v->fd >= 0);
-	v->run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd,
-		      0);
-	assert_true(v->run != MAP_FAILED);
+	v->fd = vcpu_new(vm->fd, id, run_size, &v->run);
 }
 
 static inline void vcpu_destroy(struct vcpu *v)
@@ -173,19 +169,8 @@ static inline void vcpu_cpuid(struct vcpu *v)
 /* Straight into 64-bit mode at CODE_GPA, by KVM_SET_SREGS/REGS. */
 static inline void lm_enter(struct vcpu *v, uint64_t rbx)
 {
-	struct kvm_regs r = {
-		.rip = CODE_GPA,
-		.rsp = STACK_TOP,
-		.rflags = 2,
-		.rbx = rbx,
-	};
-	struct kvm_sregs s;
-
 	vcpu_cpuid(v);
-	assert_ok(ioctl(v->fd, KVM_GET_SREGS, &s));
-	lm_sregs(&s);
-	assert_ok(ioctl(v->fd, KVM_SET_SREGS, &s));
-	assert_ok(ioctl(v->fd, KVM_SET_REGS, &r));
+	lm_start(v->fd, rbx, 0);
 }
 
 /* A VM with one vCPU about to run guest [start, end) in 64-bit mode. */
