@@ -71,6 +71,18 @@ static inline int vm_new(int kvm, unsigned long type)
 	return fd;
 }
 
+/* vCPU id of vm, its kvm_run (size bytes) mapped at *run: its fd. */
+static inline int vcpu_new(int vm, int id, long size, struct kvm_run **run)
+{
+	int fd = ioctl(vm, KVM_CREATE_VCPU, id);
+
+	assert_true(fd >= 0);
+	*run = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		    0);
+	assert_true(*run != MAP_FAILED);
+	return fd;
+}
+
 /* KVM_MEMORY_ENCRYPT_OP; *error gets cmd.error (starts as 0xdead). */
 static inline int sev_op(int vm, uint32_t id, void *data, int sev,
 			 uint32_t *error)

@@ -10,104 +10,23 @@
  * exits, results back in the GHCB, and KVM_SYSTEM_EVENT_SEV_TERM; and
  * instructions that raise #VC (vkvm), forwarded by the guest's handler.
  */
-#include "conf.h"
-#include "guests.h"
+#include "sev_guest.h"
 
-#define MAX_CPUID 256
 #define MEASURED (256 * 1024) /* tables, code and the GHCB page */
 
 extern const uint8_t ghcb_start[], ghcb_end[];
 
-struct g {
-	int kvm, sev, vm, fd;
-	uint8_t *mem;
-	struct kvm_run *run;
-	struct kvm_cpuid2 *cpuid;
-	uint32_t cpuid_ebx; /* CPUID 0x8000001F EBX */
-};
-
-static void load(struct g *g)
-{
-	uint64_t *gdt = (uint64_t *)(g->mem + GDT_GPA);
-	uint64_t *pml4 = (uint64_t *)(g->mem + PML4_GPA);
-	uint64_t *pdpt = (uint64_t *)(g->mem + PDPT_GPA);
-	uint64_t *pd = (uint64_t *)(g->mem + PD_GPA);
-	uint64_t i;
-
-	gdt[LM_SEL_CODE / 8] = 0x00af9b000000ffffull;
-	gdt[LM_SEL_DATA / 8] = 0x00cf93000000ffffull;
-	pml4[0] = PDPT_GPA | PTE_P | PTE_RW;
-	pdpt[0] = PD_GPA | PTE_P | PTE_RW;
-	for (i = 0; i < 512; i++)
-		pd[i] = (i << 21) | PTE_P | PTE_RW | PTE_PS;
-	memcpy(g->mem + CODE_GPA, ghcb_start, (size_t)(ghcb_end - ghcb_start));
-}
-
-static void vm_up(struct g *g)
+static void vm_up(struct sev_guest *g)
 {
 	struct kvm_sev_init_v init = { 0 }; /* GHCB version: the default, 2 */
-	struct kvm_userspace_memory_region r = {
-		.memory_size = GUEST_MEM_SIZE,
-	};
-	uint32_t i;
 
-	g->kvm = kvm_open();
-	g->sev = sev_open();
-	g->vm = vm_new(g->kvm, VM_SEV_ES);
-	assert_ok(sev_op(g->vm, KVM_SEV_INIT2_ID, &init, g->sev, NULL));
-	g->mem = mmap(NULL, GUEST_MEM_SIZE, PROT_READ | PROT_WRITE,
-		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	assert_true(g->mem != MAP_FAILED);
-	r.userspace_addr = (uintptr_t)g->mem;
-	load(g);
-	assert_ok(ioctl(g->vm, KVM_SET_USER_MEMORY_REGION, &r));
-	g->cpuid = calloc(1, sizeof(*g->cpuid) +
-				     MAX_CPUID * sizeof(g->cpuid->entries[0]));
-	assert_non_null(g->cpuid);
-	g->cpuid->nent = MAX_CPUID;
-	assert_ok(ioctl(g->kvm, KVM_GET_SUPPORTED_CPUID, g->cpuid));
-	for (i = 0; i < g->cpuid->nent; i++)
-		if (g->cpuid->entries[i].function == 0x8000001f)
-			g->cpuid_ebx = g->cpuid->entries[i].ebx;
-	assert_true(g->cpuid_ebx & 0x3f);
+	sg_vm(g, VM_SEV_ES, &init);
+	sg_mem(g, ghcb_start, ghcb_end);
+	sg_cpuid(g);
+	assert_true(g->leaf->ebx & 0x3f);
 }
 
-/* The vCPU in long mode at CODE_GPA: its state goes into the VMSA. */
-static void vcpu_up(struct g *g)
-{
-	struct kvm_segment code = {
-		.limit = 0xffffffff, .selector = LM_SEL_CODE, .type = 11,
-		.present = 1, .s = 1, .l = 1, .g = 1,
-	};
-	struct kvm_segment data = {
-		.limit = 0xffffffff, .selector = LM_SEL_DATA, .type = 3,
-		.present = 1, .s = 1, .db = 1, .g = 1,
-	};
-	struct kvm_regs r = { .rip = CODE_GPA, .rsp = STACK_TOP, .rflags = 2 };
-	struct kvm_sregs s;
-	int size = ioctl(g->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-
-	g->fd = ioctl(g->vm, KVM_CREATE_VCPU, 0);
-	assert_true(g->fd >= 0);
-	g->run = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      g->fd, 0);
-	assert_true(g->run != MAP_FAILED);
-	assert_ok(ioctl(g->fd, KVM_SET_CPUID2, g->cpuid));
-	assert_ok(ioctl(g->fd, KVM_GET_SREGS, &s));
-	s.cs = code;
-	s.ds = s.es = s.fs = s.gs = s.ss = data;
-	s.tr = (struct kvm_segment){ .limit = 0x67, .type = 11, .present = 1 };
-	s.gdt.base = GDT_GPA;
-	s.gdt.limit = 3 * 8 - 1;
-	s.cr0 = CR0_PE | CR0_ET | CR0_PG;
-	s.cr3 = PML4_GPA;
-	s.cr4 = CR4_PAE;
-	s.efer = EFER_LME | EFER_LMA;
-	assert_ok(ioctl(g->fd, KVM_SET_SREGS, &s));
-	assert_ok(ioctl(g->fd, KVM_SET_REGS, &r));
-}
-
-static void launch(struct g *g)
+static void launch(struct sev_guest *g)
 {
 	struct kvm_sev_launch_start ls = { .policy = 0x4 }; /* ES */
 	struct kvm_sev_launch_update_data up = {
@@ -127,41 +46,22 @@ static void launch(struct g *g)
 	assert_ok(sev_op(g->vm, KVM_SEV_LAUNCH_FINISH, NULL, g->sev, NULL));
 }
 
-static void down(struct g *g)
-{
-	munmap(g->run, 3 * 4096);
-	close(g->fd);
-	close(g->vm);
-	close(g->sev);
-	close(g->kvm);
-	munmap(g->mem, GUEST_MEM_SIZE);
-	free(g->cpuid);
-}
-
-static void run(struct g *g)
+static void run(struct sev_guest *g)
 {
 	assert_ok(ioctl(g->fd, KVM_RUN, 0));
 }
 
 /* The next exit is port I/O: its data. */
-static uint8_t *io(struct g *g, uint8_t dir, uint16_t port, uint8_t size,
-		   uint32_t count)
+static uint8_t *io(struct sev_guest *g, uint8_t dir, uint16_t port,
+		   uint8_t size, uint32_t count)
 {
-	struct kvm_run *r = g->run;
+	uint8_t *data = sg_io(g, dir, port, size);
 
-	run(g);
-	if (r->exit_reason != KVM_EXIT_IO || r->io.port != port)
-		print_message("# exit %u port %#x, wanted I/O on %#x\n",
-			      r->exit_reason, r->io.port, port);
-	assert_int_equal(r->exit_reason, KVM_EXIT_IO);
-	assert_int_equal(r->io.direction, dir);
-	assert_int_equal(r->io.port, port);
-	assert_int_equal(r->io.size, size);
-	assert_int_equal(r->io.count, count);
-	return (uint8_t *)r + r->io.data_offset;
+	assert_int_equal(g->run->io.count, count);
+	return data;
 }
 
-static uint32_t out_d(struct g *g)
+static uint32_t out_d(struct sev_guest *g)
 {
 	uint32_t v;
 
@@ -169,14 +69,14 @@ static uint32_t out_d(struct g *g)
 	return v;
 }
 
-static uint64_t out_q(struct g *g)
+static uint64_t out_q(struct sev_guest *g)
 {
 	uint64_t lo = out_d(g);
 
 	return lo | (uint64_t)out_d(g) << 32;
 }
 
-static void mmio(struct g *g, uint64_t gpa, uint32_t len, bool write)
+static void mmio(struct sev_guest *g, uint64_t gpa, uint32_t len, bool write)
 {
 	struct kvm_run *r = g->run;
 
@@ -191,18 +91,18 @@ static void test_ghcb_guest(void **state)
 {
 	uint64_t cbit, mmio_value = MMIO64_VALUE;
 	uint32_t in = 0x41414141;
-	struct g g;
+	struct sev_guest g;
 
 	(void)state;
 	memset(&g, 0, sizeof(g));
 	vm_up(&g);
-	vcpu_up(&g);
+	sg_vcpu(&g, 0); /* long mode at CODE_GPA: into the VMSA */
 	launch(&g);
-	cbit = g.cpuid_ebx & 0x3f;
+	cbit = g.leaf->ebx & 0x3f;
 	/* the MSR protocol: SEV information (v2, v1, C-bit), CPUID, HV_FT */
 	assert_int_equal(out_q(&g), 2ull << 48 | 1ull << 32 | cbit << 24 | 1);
 	assert_int_equal(out_q(&g),
-			 (uint64_t)g.cpuid_ebx << 32 | 1ull << 30 | 5);
+			 (uint64_t)g.leaf->ebx << 32 | 1ull << 30 | 5);
 	assert_int_equal(out_q(&g), 3ull << 12 | 0x81);
 	/* an IN: the VMM's data is in the GHCB's RAX when the guest runs */
 	memcpy(io(&g, KVM_EXIT_IO_IN, PORT_VALUE, 4, 1), &in, 4);
@@ -222,14 +122,14 @@ static void test_ghcb_guest(void **state)
 	memcpy(g.run->mmio.data, "\x78\x56\x34\x12", 4);
 	assert_int_equal(out_d(&g), 0x12345678);
 	/* CPUID and OUT raising #VC, forwarded by the guest's handler */
-	assert_int_equal(out_d(&g), g.cpuid_ebx);
+	assert_int_equal(out_d(&g), g.leaf->ebx);
 	/* the guest asks to be terminated */
 	run(&g);
 	assert_int_equal(g.run->exit_reason, KVM_EXIT_SYSTEM_EVENT);
 	assert_int_equal(g.run->system_event.type, 6 /* SEV_TERM */);
 	assert_int_equal(g.run->system_event.ndata, 1);
 	assert_int_equal(g.run->system_event.data[0], 0x41100);
-	down(&g);
+	sg_down(&g);
 }
 
 int main(void)

@@ -8,10 +8,8 @@
  * I/O and a shared page.  The same guest in a VM that is not SEV sees
  * status 0 and takes a reserved-bit #PF on the C-bit, as on hardware.
  */
-#include "conf.h"
-#include "guests.h"
+#include "sev_guest.h"
 
-#define MAX_CPUID 256
 #define MEASURED (128 * 1024) /* the image: tables, code, the guest's pages */
 
 extern const uint8_t sev_start[], sev_end[], sev_priv_store[];
@@ -19,60 +17,16 @@ extern const uint8_t sev_hlt_end[];
 
 #define GPA(label) (CODE_GPA + (uint64_t)((label) - sev_start))
 
-struct g {
-	int kvm, sev, vm, fd;
-	uint8_t *mem;
-	struct kvm_run *run;
-	struct kvm_cpuid2 *cpuid;
-};
-
-static void load(struct g *g)
-{
-	uint64_t *gdt = (uint64_t *)(g->mem + GDT_GPA);
-	uint64_t *pml4 = (uint64_t *)(g->mem + PML4_GPA);
-	uint64_t *pdpt = (uint64_t *)(g->mem + PDPT_GPA);
-	uint64_t *pd = (uint64_t *)(g->mem + PD_GPA);
-	uint64_t i;
-
-	gdt[LM_SEL_CODE / 8] = 0x00af9b000000ffffull;
-	gdt[LM_SEL_DATA / 8] = 0x00cf93000000ffffull;
-	pml4[0] = PDPT_GPA | PTE_P | PTE_RW;
-	pdpt[0] = PD_GPA | PTE_P | PTE_RW;
-	for (i = 0; i < 512; i++)
-		pd[i] = (i << 21) | PTE_P | PTE_RW | PTE_PS;
-	memcpy(g->mem + CODE_GPA, sev_start, (size_t)(sev_end - sev_start));
-}
-
-/* The VM's memory, with the guest in it. */
-static void mem_up(struct g *g)
-{
-	struct kvm_userspace_memory_region r = {
-		.memory_size = GUEST_MEM_SIZE,
-	};
-
-	g->mem = mmap(NULL, GUEST_MEM_SIZE, PROT_READ | PROT_WRITE,
-		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	assert_true(g->mem != MAP_FAILED);
-	r.userspace_addr = (uintptr_t)g->mem;
-	load(g);
-	assert_ok(ioctl(g->vm, KVM_SET_USER_MEMORY_REGION, &r));
-}
-
 /* A VM (SEV: type SEV and KVM_SEV_INIT2) with the guest in memory. */
-static void vm_up(struct g *g, bool sev)
+static void vm_up(struct sev_guest *g, bool sev)
 {
-	g->kvm = kvm_open();
-	g->sev = sev_open();
-	g->vm = vm_new(g->kvm, sev ? VM_SEV : 0);
-	if (sev) {
-		struct kvm_sev_init_v init = { 0 };
+	struct kvm_sev_init_v init = { 0 };
 
-		assert_ok(sev_op(g->vm, KVM_SEV_INIT2_ID, &init, g->sev, NULL));
-	}
-	mem_up(g);
+	sg_vm(g, sev ? VM_SEV : 0, sev ? &init : NULL);
+	sg_mem(g, sev_start, sev_end);
 }
 
-static void launch(struct g *g)
+static void launch(struct sev_guest *g)
 {
 	struct kvm_sev_launch_start ls = { .policy = 0 };
 	struct kvm_sev_launch_update_data up = {
@@ -88,87 +42,7 @@ static void launch(struct g *g)
 	assert_ok(sev_op(g->vm, KVM_SEV_LAUNCH_FINISH, NULL, g->sev, NULL));
 }
 
-/* The host's CPUID as a VMM passes it on; its SEV leaf. */
-static const struct kvm_cpuid_entry2 *sev_leaf(struct g *g)
-{
-	uint32_t i;
-
-	g->cpuid = calloc(1, sizeof(*g->cpuid) +
-				     MAX_CPUID * sizeof(g->cpuid->entries[0]));
-	assert_non_null(g->cpuid);
-	g->cpuid->nent = MAX_CPUID;
-	assert_ok(ioctl(g->kvm, KVM_GET_SUPPORTED_CPUID, g->cpuid));
-	for (i = 0; i < g->cpuid->nent; i++)
-		if (g->cpuid->entries[i].function == 0x8000001f)
-			return &g->cpuid->entries[i];
-	fail_msg("no CPUID 0x8000001F in KVM_GET_SUPPORTED_CPUID");
-	return NULL;
-}
-
-static void vcpu_up(struct g *g)
-{
-	struct kvm_segment code = {
-		.limit = 0xffffffff, .selector = LM_SEL_CODE, .type = 11,
-		.present = 1, .s = 1, .l = 1, .g = 1,
-	};
-	struct kvm_segment data = {
-		.limit = 0xffffffff, .selector = LM_SEL_DATA, .type = 3,
-		.present = 1, .s = 1, .db = 1, .g = 1,
-	};
-	struct kvm_regs r = { .rip = CODE_GPA, .rsp = STACK_TOP, .rflags = 2 };
-	struct kvm_sregs s;
-	int size = ioctl(g->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-
-	g->fd = ioctl(g->vm, KVM_CREATE_VCPU, 0);
-	assert_true(g->fd >= 0);
-	g->run = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      g->fd, 0);
-	assert_true(g->run != MAP_FAILED);
-	assert_ok(ioctl(g->fd, KVM_SET_CPUID2, g->cpuid));
-	assert_ok(ioctl(g->fd, KVM_GET_SREGS, &s));
-	s.cs = code;
-	s.ds = s.es = s.fs = s.gs = s.ss = data;
-	s.tr = (struct kvm_segment){ .limit = 0x67, .type = 11, .present = 1 };
-	s.gdt.base = GDT_GPA;
-	s.gdt.limit = 3 * 8 - 1;
-	s.cr0 = CR0_PE | CR0_ET | CR0_PG;
-	s.cr3 = PML4_GPA;
-	s.cr4 = CR4_PAE;
-	s.efer = EFER_LME | EFER_LMA;
-	assert_ok(ioctl(g->fd, KVM_SET_SREGS, &s));
-	assert_ok(ioctl(g->fd, KVM_SET_REGS, &r));
-}
-
-static void down(struct g *g)
-{
-	munmap(g->run, 3 * 4096);
-	close(g->fd);
-	close(g->vm);
-	close(g->sev);
-	close(g->kvm);
-	munmap(g->mem, GUEST_MEM_SIZE);
-	free(g->cpuid);
-}
-
-/* The next exit is an OUT on port: its value. */
-static uint32_t out(struct g *g, uint16_t port, uint8_t size)
-{
-	struct kvm_run *r = g->run;
-	uint32_t v = 0;
-
-	assert_ok(ioctl(g->fd, KVM_RUN, 0));
-	if (r->exit_reason != KVM_EXIT_IO || r->io.port != port)
-		print_message("# exit %u port %#x, wanted OUT on %#x\n",
-			      r->exit_reason, r->io.port, port);
-	assert_int_equal(r->exit_reason, KVM_EXIT_IO);
-	assert_int_equal(r->io.direction, KVM_EXIT_IO_OUT);
-	assert_int_equal(r->io.port, port);
-	assert_int_equal(r->io.size, size);
-	memcpy(&v, (uint8_t *)r + r->io.data_offset, size);
-	return v;
-}
-
-static uint32_t shared(struct g *g, unsigned int off)
+static uint32_t shared(struct sev_guest *g, unsigned int off)
 {
 	uint32_t v;
 
@@ -181,22 +55,22 @@ static uint32_t shared(struct g *g, unsigned int off)
  * (bit 0) without an exit, the C-bit mapping the same page as a plain
  * entry would, and its report in the shared page.
  */
-static void check_sev_guest(struct g *g)
+static void check_sev_guest(struct sev_guest *g)
 {
-	const struct kvm_cpuid_entry2 *e = sev_leaf(g);
+	const struct kvm_cpuid_entry2 *e = sg_cpuid(g);
 	struct kvm_sregs s;
 	uint32_t v;
 
 	assert_true(e->eax & 2); /* SEV */
-	vcpu_up(g);
-	assert_int_equal(out(g, PORT_VALUE, 4), e->eax);
-	assert_int_equal(out(g, PORT_VALUE, 4), e->ebx);
-	assert_int_equal(out(g, PORT_VALUE, 4), 1); /* SEV_STATUS: SEV */
-	assert_int_equal(out(g, PORT_VALUE, 4), 0);
-	assert_int_equal(out(g, PORT_OUT, 1), SEV_STAGE_SHARED);
+	sg_vcpu(g, 0);
+	assert_int_equal(sg_out(g, PORT_VALUE, 4), e->eax);
+	assert_int_equal(sg_out(g, PORT_VALUE, 4), e->ebx);
+	assert_int_equal(sg_out(g, PORT_VALUE, 4), 1); /* SEV_STATUS: SEV */
+	assert_int_equal(sg_out(g, PORT_VALUE, 4), 0);
+	assert_int_equal(sg_out(g, PORT_OUT, 1), SEV_STAGE_SHARED);
 	assert_int_equal(shared(g, 0), SEV_SHARED_VALUE);
-	assert_int_equal(out(g, PORT_VALUE, 4), SEV_PRIV_VALUE);
-	assert_int_equal(out(g, PORT_OUT, 1), SEV_STAGE_DONE);
+	assert_int_equal(sg_out(g, PORT_VALUE, 4), SEV_PRIV_VALUE);
+	assert_int_equal(sg_out(g, PORT_OUT, 1), SEV_STAGE_DONE);
 	assert_ok(ioctl(g->fd, KVM_RUN, 0));
 	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
 	assert_int_equal(shared(g, SEV_REP_DONE), SEV_DONE);
@@ -217,14 +91,14 @@ static void check_sev_guest(struct g *g)
 /* Launched the normal way: INIT2, LAUNCH_START .. LAUNCH_FINISH. */
 static void test_sev_guest(void **state)
 {
-	struct g g;
+	struct sev_guest g;
 
 	(void)state;
 	memset(&g, 0, sizeof(g));
 	vm_up(&g, true);
 	launch(&g);
 	check_sev_guest(&g);
-	down(&g);
+	sg_down(&g);
 }
 
 /*
@@ -234,7 +108,7 @@ static void test_sev_guest(void **state)
  */
 static void test_moved_and_mirror_guest(void **state)
 {
-	struct g src, dst, mir;
+	struct sev_guest src, dst, mir;
 
 	(void)state;
 	memset(&src, 0, sizeof(src));
@@ -247,23 +121,23 @@ static void test_moved_and_mirror_guest(void **state)
 	src.kvm = kvm_open();
 	src.sev = sev_open();
 	src.vm = sev_vm(src.kvm, src.sev, false, NULL);
-	mem_up(&src);
+	sg_mem(&src, sev_start, sev_end);
 	dst.kvm = kvm_open();
 	dst.sev = sev_open();
 	dst.vm = vm_new(dst.kvm, 0);
 	assert_ok(enc_ctx(dst.vm, KVM_CAP_VM_MOVE_ENC_CONTEXT_FROM,
 			  (uint64_t)src.vm));
-	mem_up(&dst);
+	sg_mem(&dst, sev_start, sev_end);
 	check_sev_guest(&dst);
 	mir.kvm = kvm_open();
 	mir.sev = sev_open();
 	mir.vm = vm_new(mir.kvm, 0);
 	assert_ok(enc_ctx(mir.vm, KVM_CAP_VM_COPY_ENC_CONTEXT_FROM,
 			  (uint64_t)dst.vm));
-	mem_up(&mir);
+	sg_mem(&mir, sev_start, sev_end);
 	check_sev_guest(&mir);
-	down(&mir);
-	down(&dst);
+	sg_down(&mir);
+	sg_down(&dst);
 	close(src.vm);
 	close(src.sev);
 	close(src.kvm);
@@ -277,24 +151,25 @@ static void test_moved_and_mirror_guest(void **state)
 static void test_plain_guest(void **state)
 {
 	const struct kvm_cpuid_entry2 *e;
-	struct g g;
+	struct sev_guest g;
 
 	(void)state;
 	memset(&g, 0, sizeof(g));
 	vm_up(&g, false);
-	e = sev_leaf(&g);
-	vcpu_up(&g);
-	assert_int_equal(out(&g, PORT_VALUE, 4), e->eax);
-	assert_int_equal(out(&g, PORT_VALUE, 4), e->ebx);
-	assert_int_equal(out(&g, PORT_VALUE, 4), 0); /* SEV_STATUS */
-	assert_int_equal(out(&g, PORT_VALUE, 4), 0);
-	assert_int_equal(out(&g, PORT_OUT, 1), SEV_STAGE_SHARED);
+	e = sg_cpuid(&g);
+	sg_vcpu(&g, 0);
+	assert_int_equal(sg_out(&g, PORT_VALUE, 4), e->eax);
+	assert_int_equal(sg_out(&g, PORT_VALUE, 4), e->ebx);
+	assert_int_equal(sg_out(&g, PORT_VALUE, 4), 0); /* SEV_STATUS */
+	assert_int_equal(sg_out(&g, PORT_VALUE, 4), 0);
+	assert_int_equal(sg_out(&g, PORT_OUT, 1), SEV_STAGE_SHARED);
 	assert_int_equal(shared(&g, 0), SEV_SHARED_VALUE);
-	assert_int_equal(out(&g, PORT_VEC, 1), 14);
-	assert_int_equal(out(&g, PORT_ERR, 4), 0xb);
-	assert_int_equal(out(&g, PORT_RIP, 4), (uint32_t)GPA(sev_priv_store));
+	assert_int_equal(sg_out(&g, PORT_VEC, 1), 14);
+	assert_int_equal(sg_out(&g, PORT_ERR, 4), 0xb);
+	assert_int_equal(sg_out(&g, PORT_RIP, 4),
+			 (uint32_t)GPA(sev_priv_store));
 	assert_int_equal(shared(&g, SEV_REP_DONE), 0);
-	down(&g);
+	sg_down(&g);
 }
 
 int main(void)

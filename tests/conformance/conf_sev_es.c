@@ -20,14 +20,12 @@
  * why the guest's tests are left out.
  */
 #include <sys/syscall.h>
-#include "conf.h"
-#include "guests.h"
+#include "sev_guest.h"
 
 #ifndef KVM_SYSTEM_EVENT_SEV_TERM
 #define KVM_SYSTEM_EVENT_SEV_TERM 6
 #endif
 
-#define MAX_CPUID 256
 #define PAGE 4096
 #define MEASURED (128 * 1024) /* the image: tables and code */
 #define SEV_ES_POLICY 0x4 /* policy.ES */
@@ -39,15 +37,6 @@ extern const uint8_t sev_es_p_invd[], sev_es_p_rdpmc[], sev_es_p_monitor[];
 extern const uint8_t sev_es_p_mwait[], sev_es_p_hlt[];
 
 #define GPA(label) (CODE_GPA + (uint64_t)((label)-sev_es_start))
-
-struct g {
-	int kvm, sev, vm, fd;
-	long run_size;
-	uint8_t *mem;
-	struct kvm_run *run;
-	struct kvm_cpuid2 *cpuid;
-	const struct kvm_cpuid_entry2 *leaf; /* 0x8000001F as set */
-};
 
 /*
  * The guest checks need the emulated KVM: #VC, GHCB and VMGEXIT.  That is
@@ -71,7 +60,7 @@ static bool emulated(void)
 	return false;
 }
 
-static uint64_t data64(struct g *g, unsigned int off)
+static uint64_t data64(struct sev_guest *g, unsigned int off)
 {
 	uint64_t v;
 
@@ -80,7 +69,7 @@ static uint64_t data64(struct g *g, unsigned int off)
 }
 
 /* What the exit was, for a failure's log (the guest's own diagnostics). */
-static void describe(struct g *g)
+static void describe(struct sev_guest *g)
 {
 	struct kvm_run *r = g->run;
 	uint64_t d;
@@ -121,7 +110,7 @@ static void describe(struct g *g)
 }
 
 /* KVM_RUN returns 0 with this exit_reason. */
-static void run(struct g *g, uint32_t reason)
+static void run(struct sev_guest *g, uint32_t reason)
 {
 	int r = ioctl(g->fd, KVM_RUN, 0);
 
@@ -138,8 +127,8 @@ static void run(struct g *g, uint32_t reason)
  * or kvm_sev_es_outs/_ins): direction, port, size, count, and the data in
  * the page after kvm_run.
  */
-static uint8_t *io_exit(struct g *g, uint8_t dir, uint16_t port, uint8_t size,
-			uint32_t count)
+static uint8_t *io_exit(struct sev_guest *g, uint8_t dir, uint16_t port,
+			uint8_t size, uint32_t count)
 {
 	struct kvm_run *r = g->run;
 
@@ -158,7 +147,8 @@ static uint8_t *io_exit(struct g *g, uint8_t dir, uint16_t port, uint8_t size,
 	return (uint8_t *)r + r->io.data_offset;
 }
 
-static void expect_out(struct g *g, uint16_t port, uint8_t size, uint32_t val)
+static void expect_out(struct sev_guest *g, uint16_t port, uint8_t size,
+		       uint32_t val)
 {
 	uint32_t got = 0;
 
@@ -167,7 +157,7 @@ static void expect_out(struct g *g, uint16_t port, uint8_t size, uint32_t val)
 }
 
 /* The guest's next report: a dword on PORT_VALUE. */
-static void report(struct g *g, uint32_t val, const char *what)
+static void report(struct sev_guest *g, uint32_t val, const char *what)
 {
 	uint32_t got = 0;
 
@@ -178,7 +168,7 @@ static void report(struct g *g, uint32_t val, const char *what)
 }
 
 /* The guest's next report, whatever it is. */
-static uint32_t value(struct g *g)
+static uint32_t value(struct sev_guest *g)
 {
 	uint32_t v = 0;
 
@@ -190,7 +180,8 @@ static uint32_t value(struct g *g)
  * The guest's #VC count before and after an instruction (and the last
  * #VC's error code if n): n more.
  */
-static void report_vcs(struct g *g, uint32_t n, uint32_t code, const char *what)
+static void report_vcs(struct sev_guest *g, uint32_t n, uint32_t code,
+		       const char *what)
 {
 	uint32_t before = 0, after = 0;
 
@@ -203,21 +194,21 @@ static void report_vcs(struct g *g, uint32_t n, uint32_t code, const char *what)
 		report(g, code, what);
 }
 
-static void report64(struct g *g, uint64_t val, const char *what)
+static void report64(struct sev_guest *g, uint64_t val, const char *what)
 {
 	report(g, (uint32_t)val, what);
 	report(g, (uint32_t)(val >> 32), what);
 }
 
-static void answer_in(struct g *g, uint16_t port, uint8_t size, uint32_t count,
-		      const void *data)
+static void answer_in(struct sev_guest *g, uint16_t port, uint8_t size,
+		      uint32_t count, const void *data)
 {
 	memcpy(io_exit(g, KVM_EXIT_IO_IN, port, size, count), data,
 	       (size_t)size * count);
 }
 
 /* kvm_sev_es_mmio_write()/_read(): phys_addr, len, is_write. */
-static uint8_t *mmio_exit(struct g *g, uint64_t gpa, uint32_t len,
+static uint8_t *mmio_exit(struct sev_guest *g, uint64_t gpa, uint32_t len,
 			  uint8_t is_write)
 {
 	struct kvm_run *r = g->run;
@@ -233,7 +224,7 @@ static uint8_t *mmio_exit(struct g *g, uint64_t gpa, uint32_t len,
  * KVM_RUN with immediate_exit: kvm_arch_vcpu_ioctl_run() completes the
  * last exit (complete_userspace_io), then returns EINTR without entering.
  */
-static void immediate_exit(struct g *g)
+static void immediate_exit(struct sev_guest *g)
 {
 	g->run->immediate_exit = 1;
 	assert_errno(ioctl(g->fd, KVM_RUN, 0), EINTR);
@@ -241,7 +232,7 @@ static void immediate_exit(struct g *g)
 }
 
 /* A termination request: SYSTEM_EVENT SEV_TERM, ndata 1, the GHCB MSR. */
-static void expect_term(struct g *g, uint64_t msr)
+static void expect_term(struct sev_guest *g, uint64_t msr)
 {
 	struct kvm_run *r = g->run;
 
@@ -254,7 +245,7 @@ static void expect_term(struct g *g, uint64_t msr)
 	assert_int_equal(r->system_event.data[0], msr);
 }
 
-static void expect_regs_protected(struct g *g)
+static void expect_regs_protected(struct sev_guest *g)
 {
 	struct kvm_regs r;
 	struct kvm_sregs s;
@@ -267,103 +258,13 @@ static void expect_regs_protected(struct g *g)
 
 /* ---- the VM ---- */
 
-/* The test's GDT and identity tables (1 GiB of 2 MiB pages), the guest. */
-static void load(struct g *g)
-{
-	uint64_t *gdt = (uint64_t *)(g->mem + GDT_GPA);
-	uint64_t *pml4 = (uint64_t *)(g->mem + PML4_GPA);
-	uint64_t *pdpt = (uint64_t *)(g->mem + PDPT_GPA);
-	uint64_t *pd = (uint64_t *)(g->mem + PD_GPA);
-	uint64_t i;
-
-	gdt[LM_SEL_CODE / 8] = 0x00af9b000000ffffull;
-	gdt[LM_SEL_DATA / 8] = 0x00cf93000000ffffull;
-	pml4[0] = PDPT_GPA | PTE_P | PTE_RW;
-	pdpt[0] = PD_GPA | PTE_P | PTE_RW;
-	for (i = 0; i < 512; i++)
-		pd[i] = (i << 21) | PTE_P | PTE_RW | PTE_PS;
-	memcpy(g->mem + CODE_GPA, sev_es_start,
-	       (size_t)(sev_es_end - sev_es_start));
-}
-
-/* The host's CPUID as a VMM passes it on, and its SEV leaf. */
-static void cpuid_table(struct g *g)
-{
-	uint32_t i;
-
-	g->cpuid = calloc(1, sizeof(*g->cpuid) +
-				     MAX_CPUID * sizeof(g->cpuid->entries[0]));
-	assert_non_null(g->cpuid);
-	g->cpuid->nent = MAX_CPUID;
-	assert_ok(ioctl(g->kvm, KVM_GET_SUPPORTED_CPUID, g->cpuid));
-	for (i = 0; i < g->cpuid->nent; i++)
-		if (g->cpuid->entries[i].function == 0x8000001f)
-			g->leaf = &g->cpuid->entries[i];
-	if (!g->leaf)
-		fail_msg("no CPUID 0x8000001F in KVM_GET_SUPPORTED_CPUID");
-	assert_true(g->leaf->eax & 8); /* SEV-ES */
-}
-
-/* vCPU 0 in 64-bit mode at the guest, %rdi = mode: before the VMSA. */
-static void vcpu_up(struct g *g, uint64_t mode)
-{
-	struct kvm_segment code = {
-		.limit = 0xffffffff,
-		.selector = LM_SEL_CODE,
-		.type = 11,
-		.present = 1,
-		.s = 1,
-		.l = 1,
-		.g = 1,
-	};
-	struct kvm_segment data = {
-		.limit = 0xffffffff,
-		.selector = LM_SEL_DATA,
-		.type = 3,
-		.present = 1,
-		.s = 1,
-		.db = 1,
-		.g = 1,
-	};
-	struct kvm_regs r = {
-		.rip = CODE_GPA,
-		.rsp = STACK_TOP,
-		.rflags = 2,
-		.rdi = mode,
-	};
-	struct kvm_sregs s;
-
-	g->run_size = ioctl(g->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	g->fd = ioctl(g->vm, KVM_CREATE_VCPU, 0);
-	assert_true(g->fd >= 0);
-	g->run = mmap(NULL, (size_t)g->run_size, PROT_READ | PROT_WRITE,
-		      MAP_SHARED, g->fd, 0);
-	assert_true(g->run != MAP_FAILED);
-	assert_ok(ioctl(g->fd, KVM_SET_CPUID2, g->cpuid));
-	assert_ok(ioctl(g->fd, KVM_GET_SREGS, &s));
-	s.cs = code;
-	s.ds = s.es = s.fs = s.gs = s.ss = data;
-	s.tr = (struct kvm_segment){ .limit = 0x67, .type = 11, .present = 1 };
-	s.gdt.base = GDT_GPA;
-	s.gdt.limit = 3 * 8 - 1;
-	s.cr0 = CR0_PE | CR0_ET | CR0_PG;
-	s.cr3 = PML4_GPA;
-	s.cr4 = CR4_PAE;
-	s.efer = EFER_LME | EFER_LMA;
-	assert_ok(ioctl(g->fd, KVM_SET_SREGS, &s));
-	assert_ok(ioctl(g->fd, KVM_SET_REGS, &r));
-}
-
 /*
  * An SEV-ES VM (INIT2 with this GHCB version, 0: KVM's default, 2) with
  * the guest in memory and vCPU 0 set to run it in mode, launched.
  */
-static void es_up(struct g *g, uint64_t mode, uint16_t ghcb_version)
+static void es_up(struct sev_guest *g, uint64_t mode, uint16_t ghcb_version)
 {
 	struct kvm_sev_init_v init = { .ghcb_version = ghcb_version };
-	struct kvm_userspace_memory_region mr = {
-		.memory_size = GUEST_MEM_SIZE,
-	};
 	struct kvm_sev_launch_start ls = { .policy = SEV_ES_POLICY };
 	struct kvm_sev_launch_update_data up = { .len = MEASURED };
 	uint8_t digest[48];
@@ -372,18 +273,13 @@ static void es_up(struct g *g, uint64_t mode, uint16_t ghcb_version)
 	uint32_t err = 0;
 
 	memset(g, 0, sizeof(*g));
-	g->kvm = kvm_open();
-	g->sev = sev_open();
-	g->vm = vm_new(g->kvm, VM_SEV_ES);
-	assert_ok(sev_op(g->vm, KVM_SEV_INIT2_ID, &init, g->sev, NULL));
-	g->mem = mmap(NULL, GUEST_MEM_SIZE, PROT_READ | PROT_WRITE,
-		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	assert_true(g->mem != MAP_FAILED);
-	load(g);
-	mr.userspace_addr = (uintptr_t)g->mem;
-	assert_ok(ioctl(g->vm, KVM_SET_USER_MEMORY_REGION, &mr));
-	cpuid_table(g);
-	vcpu_up(g, mode);
+	sg_vm(g, VM_SEV_ES, &init);
+	/* the test's GDT and identity tables (1 GiB of 2 MiB pages), the guest */
+	sg_mem(g, sev_es_start, sev_es_end);
+	/* the host's CPUID as a VMM passes it on, and its SEV leaf */
+	assert_true(sg_cpuid(g)->eax & 8); /* SEV-ES */
+	/* vCPU 0 in 64-bit mode at the guest, %rdi = mode: before the VMSA */
+	sg_vcpu(g, mode);
 
 	assert_ok(sev_op(g->vm, KVM_SEV_LAUNCH_START, &ls, g->sev, NULL));
 	up.uaddr = (uintptr_t)g->mem;
@@ -397,18 +293,7 @@ static void es_up(struct g *g, uint64_t mode, uint16_t ghcb_version)
 	assert_ok(sev_op(g->vm, KVM_SEV_LAUNCH_FINISH, NULL, g->sev, NULL));
 }
 
-static void down(struct g *g)
-{
-	munmap(g->run, (size_t)g->run_size);
-	close(g->fd);
-	close(g->vm);
-	close(g->sev);
-	close(g->kvm);
-	munmap(g->mem, GUEST_MEM_SIZE);
-	free(g->cpuid);
-}
-
-static uint32_t cbit(struct g *g)
+static uint32_t cbit(struct sev_guest *g)
 {
 	return g->leaf->ebx & 63;
 }
@@ -418,7 +303,7 @@ static uint32_t cbit(struct g *g)
 /* The launch alone, on either backend. */
 static void test_es_launch(void **state)
 {
-	struct g g;
+	struct sev_guest g;
 
 	(void)state;
 	es_up(&g, SEV_ES_MODE_FULL, 0);
@@ -426,7 +311,7 @@ static void test_es_launch(void **state)
 	assert_errno(
 		sev_op(g.vm, KVM_SEV_LAUNCH_UPDATE_VMSA, NULL, g.sev, NULL),
 		EINVAL);
-	down(&g);
+	sg_down(&g);
 }
 
 /*
@@ -439,7 +324,7 @@ static void test_es_guest(void **state)
 	uint32_t in32 = 0xcafebabe, mmio = 0xdeadbeef;
 	uint64_t q, *pt;
 	uint8_t in8 = 0x99;
-	struct g g;
+	struct sev_guest g;
 
 	(void)state;
 	es_up(&g, SEV_ES_MODE_FULL, 0);
@@ -520,7 +405,7 @@ static void test_es_guest(void **state)
 	assert_int_equal(pt[CODE_GPA >> 12] & ~PTE_AD,
 			 CODE_GPA | 3 | (1ull << cbit(&g)));
 	expect_regs_protected(&g);
-	down(&g);
+	sg_down(&g);
 }
 
 /*
@@ -533,7 +418,7 @@ static void test_es_string_io(void **state)
 {
 	static const uint8_t ins[IO_INS_LEN] = { 1, 2, 3, 4 };
 	uint32_t w;
-	struct g g;
+	struct sev_guest g;
 
 	(void)state;
 	es_up(&g, SEV_ES_MODE_STR, 0);
@@ -551,7 +436,7 @@ static void test_es_string_io(void **state)
 	run(&g, KVM_EXIT_HLT);
 	assert_memory_equal(g.mem + SEV_ES_DATA_GPA + SEV_ES_D_INS, ins,
 			    IO_INS_LEN);
-	down(&g);
+	sg_down(&g);
 }
 
 /*
@@ -564,7 +449,7 @@ static void test_es_string_io(void **state)
  */
 static void test_es_vc_rflags(void **state)
 {
-	struct g g;
+	struct sev_guest g;
 
 	(void)state;
 	es_up(&g, SEV_ES_MODE_FLAGS, 0);
@@ -578,7 +463,7 @@ static void test_es_vc_rflags(void **state)
 	report64(&g, 0x2, "RFLAGS after VMGEXIT");
 	expect_out(&g, PORT_OUT, 1, SEV_ES_STAGE_DONE);
 	run(&g, KVM_EXIT_HLT);
-	down(&g);
+	sg_down(&g);
 }
 
 /*
@@ -605,7 +490,7 @@ static void test_es_vc_codes(void **state)
 					    "RDMSR LSTAR" };
 	uint32_t code, rip, before, after;
 	int bad = 0;
-	struct g g;
+	struct sev_guest g;
 	size_t i;
 
 	(void)state;
@@ -637,7 +522,7 @@ static void test_es_vc_codes(void **state)
 	run(&g, KVM_EXIT_HLT);
 	expect_out(&g, PORT_OUT, 1, SEV_ES_STAGE_DONE);
 	run(&g, KVM_EXIT_HLT);
-	down(&g);
+	sg_down(&g);
 }
 
 /*
@@ -649,7 +534,7 @@ static void test_es_vc_codes(void **state)
 static void test_es_vc_npf(void **state)
 {
 	uint32_t code, rip;
-	struct g g;
+	struct sev_guest g;
 
 	(void)state;
 	es_up(&g, SEV_ES_MODE_NPF, 0);
@@ -664,7 +549,7 @@ static void test_es_vc_npf(void **state)
 	assert_int_equal(rip, GPA(sev_es_p_mmio));
 	expect_out(&g, PORT_OUT, 1, SEV_ES_STAGE_DONE);
 	run(&g, KVM_EXIT_HLT);
-	down(&g);
+	sg_down(&g);
 }
 
 /*
@@ -674,7 +559,7 @@ static void test_es_vc_npf(void **state)
  */
 static void test_es_malformed(void **state)
 {
-	struct g g;
+	struct sev_guest g;
 
 	(void)state;
 	es_up(&g, SEV_ES_MODE_BAD, 0);
@@ -750,7 +635,7 @@ static void test_es_malformed(void **state)
 	report(&g, 0, "unsupported event");
 	expect_out(&g, PORT_OUT, 1, SEV_ES_STAGE_DONE);
 	run(&g, KVM_EXIT_HLT);
-	down(&g);
+	sg_down(&g);
 }
 
 /*
@@ -761,7 +646,7 @@ static void test_es_malformed(void **state)
  */
 static void test_es_ghcb_msr(void **state)
 {
-	struct g g;
+	struct sev_guest g;
 
 	(void)state;
 	es_up(&g, SEV_ES_MODE_MSR, 0);
@@ -775,7 +660,7 @@ static void test_es_ghcb_msr(void **state)
 		 "CPUID_REQ EDX");
 	expect_out(&g, PORT_OUT, 1, SEV_ES_STAGE_DONE);
 	run(&g, KVM_EXIT_HLT);
-	down(&g);
+	sg_down(&g);
 }
 
 /*
@@ -785,7 +670,7 @@ static void test_es_ghcb_msr(void **state)
  */
 static void test_es_termination(void **state)
 {
-	struct g g;
+	struct sev_guest g;
 
 	(void)state;
 	es_up(&g, SEV_ES_MODE_TERM, 0);
@@ -795,7 +680,7 @@ static void test_es_termination(void **state)
 	expect_term(&g, GHCB_TERM(SEV_ES_TERM_SET, SEV_ES_TERM_MSR));
 	run(&g, KVM_EXIT_HLT);
 	expect_regs_protected(&g);
-	down(&g);
+	sg_down(&g);
 }
 
 /*
@@ -805,7 +690,7 @@ static void test_es_termination(void **state)
  */
 static void test_es_ghcb_version(void **state)
 {
-	struct g g;
+	struct sev_guest g;
 
 	(void)state;
 	es_up(&g, SEV_ES_MODE_FULL, 1);
@@ -814,7 +699,7 @@ static void test_es_ghcb_version(void **state)
 			 (1ull << 48) | (1ull << 32) |
 				 ((uint64_t)cbit(&g) << 24) |
 				 GHCB_INFO_SEV_INFO_RESP);
-	down(&g);
+	sg_down(&g);
 }
 
 /*
@@ -824,14 +709,14 @@ static void test_es_ghcb_version(void **state)
  */
 static void test_es_triple_fault(void **state)
 {
-	struct g g;
+	struct sev_guest g;
 
 	(void)state;
 	es_up(&g, SEV_ES_MODE_TRIPLE, 0);
 	expect_out(&g, PORT_OUT, 1, SEV_ES_STAGE_READY);
 	run(&g, KVM_EXIT_SHUTDOWN);
 	expect_regs_protected(&g);
-	down(&g);
+	sg_down(&g);
 }
 
 int main(void)

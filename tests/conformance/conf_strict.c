@@ -14,10 +14,8 @@
  * as an SEV guest's own tables are: its code, tables and stack are
  * private (walks and fetches always are).
  */
-#include "conf.h"
-#include "guests.h"
+#include "sev_guest.h"
 
-#define MAX_CPUID 256
 #define MEASURED (128 * 1024) /* the image: tables, code, the guest's pages */
 
 extern const uint8_t sev_start[], sev_end[], sev_priv_load[];
@@ -29,166 +27,66 @@ extern const uint8_t ghcb_start[], ghcb_end[];
 #define GPA(label) (CODE_GPA + (uint64_t)((label)-sev_start))
 
 struct g {
-	int kvm, sev, vm, fd;
-	uint8_t *mem;
-	struct kvm_run *run;
-	struct kvm_cpuid2 *cpuid;
+	struct sev_guest sg;
 	uint64_t cbit;
 	bool es; /* SEV-ES: tests/guests/ghcb.S, its GHCB page shared */
 };
 
-static const struct kvm_cpuid_entry2 *sev_leaf(struct g *g)
-{
-	uint32_t i;
-
-	g->cpuid = calloc(1, sizeof(*g->cpuid) +
-				     MAX_CPUID * sizeof(g->cpuid->entries[0]));
-	assert_non_null(g->cpuid);
-	g->cpuid->nent = MAX_CPUID;
-	assert_ok(ioctl(g->kvm, KVM_GET_SUPPORTED_CPUID, g->cpuid));
-	for (i = 0; i < g->cpuid->nent; i++)
-		if (g->cpuid->entries[i].function == 0x8000001f)
-			return &g->cpuid->entries[i];
-	fail_msg("no CPUID 0x8000001F in KVM_GET_SUPPORTED_CPUID");
-	return NULL;
-}
-
 static void load(struct g *g)
 {
-	uint64_t *gdt = (uint64_t *)(g->mem + GDT_GPA);
-	uint64_t *pml4 = (uint64_t *)(g->mem + PML4_GPA);
-	uint64_t *pdpt = (uint64_t *)(g->mem + PDPT_GPA);
-	uint64_t *pd = (uint64_t *)(g->mem + PD_GPA);
+	/* the first 2 MiB by 4 KiB pages: all private but the GHCB */
+	uint64_t *pd = (uint64_t *)(g->sg.mem + PD_GPA);
+	uint64_t *pt = (uint64_t *)(g->sg.mem + ES_PT_GPA);
 	uint64_t i;
 
-	gdt[LM_SEL_CODE / 8] = 0x00af9b000000ffffull;
-	gdt[LM_SEL_DATA / 8] = 0x00cf93000000ffffull;
-	pml4[0] = PDPT_GPA | PTE_P | PTE_RW | g->cbit;
-	pdpt[0] = PD_GPA | PTE_P | PTE_RW | g->cbit;
-	for (i = 0; i < 512; i++)
-		pd[i] = (i << 21) | PTE_P | PTE_RW | PTE_PS | g->cbit;
-	if (g->es) {
-		/* the first 2 MiB by 4 KiB pages: all private but the GHCB */
-		uint64_t *pt = (uint64_t *)(g->mem + ES_PT_GPA);
-
-		pd[0] = ES_PT_GPA | PTE_P | PTE_RW | g->cbit;
-		for (i = 0; i < 512; i++)
-			pt[i] = (i << 12) | PTE_P | PTE_RW |
-				(i << 12 == GHCB_GPA ? 0 : g->cbit);
-		memcpy(g->mem + CODE_GPA, ghcb_start,
-		       (size_t)(ghcb_end - ghcb_start));
+	if (!g->es) {
+		sg_load(&g->sg, sev_start, sev_end, g->cbit);
 		return;
 	}
-	memcpy(g->mem + CODE_GPA, sev_start, (size_t)(sev_end - sev_start));
+	lm_tables(g->sg.mem, g->cbit);
+	pd[0] = ES_PT_GPA | PTE_P | PTE_RW | g->cbit;
+	for (i = 0; i < 512; i++)
+		pt[i] = (i << 12) | PTE_P | PTE_RW |
+			(i << 12 == GHCB_GPA ? 0 : g->cbit);
+	memcpy(g->sg.mem + CODE_GPA, ghcb_start,
+	       (size_t)(ghcb_end - ghcb_start));
 }
 
 static void up(struct g *g)
 {
-	struct kvm_userspace_memory_region r = { .memory_size =
-							 GUEST_MEM_SIZE };
 	struct kvm_sev_init_v init = { 0 };
 
-	g->kvm = kvm_open();
-	g->sev = sev_open();
-	g->cbit = 1ull << (sev_leaf(g)->ebx & 63);
-	g->vm = vm_new(g->kvm, g->es ? VM_SEV_ES : VM_SEV);
-	assert_ok(sev_op(g->vm, KVM_SEV_INIT2_ID, &init, g->sev, NULL));
-	g->mem = mmap(NULL, GUEST_MEM_SIZE, PROT_READ | PROT_WRITE,
-		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	assert_true(g->mem != MAP_FAILED);
-	r.userspace_addr = (uintptr_t)g->mem;
+	g->sg.kvm = kvm_open();
+	g->sg.sev = sev_open();
+	g->cbit = 1ull << (sg_cpuid(&g->sg)->ebx & 63);
+	g->sg.vm = vm_new(g->sg.kvm, g->es ? VM_SEV_ES : VM_SEV);
+	assert_ok(sev_op(g->sg.vm, KVM_SEV_INIT2_ID, &init, g->sg.sev, NULL));
+	sg_mmap(&g->sg);
 	load(g);
-	assert_ok(ioctl(g->vm, KVM_SET_USER_MEMORY_REGION, &r));
-}
-
-static void vcpu_up(struct g *g)
-{
-	struct kvm_segment code = {
-		.limit = 0xffffffff,
-		.selector = LM_SEL_CODE,
-		.type = 11,
-		.present = 1,
-		.s = 1,
-		.l = 1,
-		.g = 1,
-	};
-	struct kvm_segment data = {
-		.limit = 0xffffffff,
-		.selector = LM_SEL_DATA,
-		.type = 3,
-		.present = 1,
-		.s = 1,
-		.db = 1,
-		.g = 1,
-	};
-	struct kvm_regs r = { .rip = CODE_GPA, .rsp = STACK_TOP, .rflags = 2 };
-	struct kvm_sregs s;
-	int size = ioctl(g->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-
-	g->fd = ioctl(g->vm, KVM_CREATE_VCPU, 0);
-	assert_true(g->fd >= 0);
-	g->run = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      g->fd, 0);
-	assert_true(g->run != MAP_FAILED);
-	assert_ok(ioctl(g->fd, KVM_SET_CPUID2, g->cpuid));
-	assert_ok(ioctl(g->fd, KVM_GET_SREGS, &s));
-	s.cs = code;
-	s.ds = s.es = s.fs = s.gs = s.ss = data;
-	s.tr = (struct kvm_segment){ .limit = 0x67, .type = 11, .present = 1 };
-	s.gdt.base = GDT_GPA;
-	s.gdt.limit = 3 * 8 - 1;
-	s.cr0 = CR0_PE | CR0_ET | CR0_PG;
-	s.cr3 = PML4_GPA; /* the guest sets the C-bit itself */
-	s.cr4 = CR4_PAE;
-	s.efer = EFER_LME | EFER_LMA;
-	assert_ok(ioctl(g->fd, KVM_SET_SREGS, &s));
-	assert_ok(ioctl(g->fd, KVM_SET_REGS, &r));
-}
-
-static void down(struct g *g)
-{
-	munmap(g->run, 3 * 4096);
-	close(g->fd);
-	close(g->vm);
-	close(g->sev);
-	close(g->kvm);
-	munmap(g->mem, GUEST_MEM_SIZE);
-	free(g->cpuid);
+	sg_slot(&g->sg);
 }
 
 static uint32_t out(struct g *g, uint16_t port, uint8_t size)
 {
-	struct kvm_run *r = g->run;
-	uint32_t v = 0;
-
-	assert_ok(ioctl(g->fd, KVM_RUN, 0));
-	if (r->exit_reason != KVM_EXIT_IO || r->io.port != port)
-		print_message("# exit %u port %#x, wanted OUT on %#x\n",
-			      r->exit_reason, r->io.port, port);
-	assert_int_equal(r->exit_reason, KVM_EXIT_IO);
-	assert_int_equal(r->io.direction, KVM_EXIT_IO_OUT);
-	assert_int_equal(r->io.port, port);
-	assert_int_equal(r->io.size, size);
-	memcpy(&v, (uint8_t *)r + r->io.data_offset, size);
-	return v;
+	return sg_out(&g->sg, port, size);
 }
 
 static uint32_t at(struct g *g, uint64_t gpa)
 {
 	uint32_t v;
 
-	memcpy(&v, g->mem + gpa, 4);
+	memcpy(&v, g->sg.mem + gpa, 4);
 	return v;
 }
 
 /* DBG_DECRYPT of len bytes (a multiple of 16) of guest memory at gpa. */
 static void dbg_decrypt(struct g *g, uint64_t gpa, void *out_buf, uint32_t len)
 {
-	struct kvm_sev_dbg d = { .src_uaddr = (uintptr_t)(g->mem + gpa),
+	struct kvm_sev_dbg d = { .src_uaddr = (uintptr_t)(g->sg.mem + gpa),
 				 .dst_uaddr = (uintptr_t)out_buf,
 				 .len = len };
 
-	assert_ok(sev_op(g->vm, KVM_SEV_DBG_DECRYPT, &d, g->sev, NULL));
+	assert_ok(sev_op(g->sg.vm, KVM_SEV_DBG_DECRYPT, &d, g->sg.sev, NULL));
 }
 
 static uint32_t plain(struct g *g, uint64_t gpa)
@@ -205,20 +103,23 @@ static void launch(struct g *g)
 {
 	struct kvm_sev_launch_start ls = { .policy = g->es ? 0x4 : 0 };
 	struct kvm_sev_launch_update_data up = {
-		.uaddr = (uintptr_t)g->mem,
+		.uaddr = (uintptr_t)g->sg.mem,
 		.len = MEASURED,
 	};
 	uint8_t digest[48];
 	struct kvm_sev_launch_measure m = { .uaddr = (uintptr_t)digest,
 					    .len = sizeof(digest) };
 
-	assert_ok(sev_op(g->vm, KVM_SEV_LAUNCH_START, &ls, g->sev, NULL));
-	assert_ok(sev_op(g->vm, KVM_SEV_LAUNCH_UPDATE_DATA, &up, g->sev, NULL));
+	assert_ok(sev_op(g->sg.vm, KVM_SEV_LAUNCH_START, &ls, g->sg.sev, NULL));
+	assert_ok(sev_op(g->sg.vm, KVM_SEV_LAUNCH_UPDATE_DATA, &up, g->sg.sev,
+			 NULL));
 	if (g->es)
-		assert_ok(sev_op(g->vm, KVM_SEV_LAUNCH_UPDATE_VMSA, NULL,
-				 g->sev, NULL));
-	assert_ok(sev_op(g->vm, KVM_SEV_LAUNCH_MEASURE, &m, g->sev, NULL));
-	assert_ok(sev_op(g->vm, KVM_SEV_LAUNCH_FINISH, NULL, g->sev, NULL));
+		assert_ok(sev_op(g->sg.vm, KVM_SEV_LAUNCH_UPDATE_VMSA, NULL,
+				 g->sg.sev, NULL));
+	assert_ok(
+		sev_op(g->sg.vm, KVM_SEV_LAUNCH_MEASURE, &m, g->sg.sev, NULL));
+	assert_ok(
+		sev_op(g->sg.vm, KVM_SEV_LAUNCH_FINISH, NULL, g->sg.sev, NULL));
 }
 
 /* The guest's code: ciphertext in the buffer, itself to DBG_DECRYPT. */
@@ -229,7 +130,7 @@ static void check_launched_code(struct g *g, const uint8_t *start,
 	uint8_t *buf = malloc(n);
 
 	assert_non_null(buf);
-	assert_true(memcmp(g->mem + CODE_GPA, start, n) != 0);
+	assert_true(memcmp(g->sg.mem + CODE_GPA, start, n) != 0);
 	dbg_decrypt(g, CODE_GPA, buf, (uint32_t)n);
 	assert_memory_equal(buf, start, n);
 	free(buf);
@@ -243,10 +144,10 @@ static void check_launched(struct g *g)
 	uint64_t pd0;
 
 	assert_non_null(buf);
-	assert_true(memcmp(g->mem + CODE_GPA, sev_start, n) != 0);
+	assert_true(memcmp(g->sg.mem + CODE_GPA, sev_start, n) != 0);
 	dbg_decrypt(g, CODE_GPA, buf, (uint32_t)n);
 	assert_memory_equal(buf, sev_start, n);
-	memcpy(&pd0, g->mem + PD_GPA, 8);
+	memcpy(&pd0, g->sg.mem + PD_GPA, 8);
 	assert_true(pd0 != (PTE_P | PTE_RW | PTE_PS | g->cbit));
 	dbg_decrypt(g, PD_GPA, buf, 16);
 	memcpy(&pd0, buf, 8);
@@ -264,10 +165,10 @@ static void check_private(struct g *g, uint32_t value)
 {
 	uint8_t before[16];
 
-	memcpy(before, g->mem + SEV_PRIV_GPA, 16);
+	memcpy(before, g->sg.mem + SEV_PRIV_GPA, 16);
 	assert_true(at(g, SEV_PRIV_GPA) != value);
 	assert_int_equal(plain(g, SEV_PRIV_GPA), value);
-	assert_memory_equal(before, g->mem + SEV_PRIV_GPA, 16);
+	assert_memory_equal(before, g->sg.mem + SEV_PRIV_GPA, 16);
 }
 
 static void test_strict_guest(void **state)
@@ -280,10 +181,10 @@ static void test_strict_guest(void **state)
 	(void)state;
 	memset(&g, 0, sizeof(g));
 	up(&g);
-	e = sev_leaf(&g);
+	e = sg_cpuid(&g.sg);
 	launch(&g);
 	check_launched(&g);
-	vcpu_up(&g);
+	sg_vcpu(&g.sg, 0);
 	/* the guest runs on the plaintext of its encrypted image */
 	assert_int_equal(out(&g, PORT_VALUE, 4), e->eax);
 	assert_int_equal(out(&g, PORT_VALUE, 4), e->ebx);
@@ -297,14 +198,14 @@ static void test_strict_guest(void **state)
 	/* ... ciphertext in the buffer at this exit already */
 	check_private(&g, SEV_PRIV_VALUE);
 	/* the page table it wrote (privately): its entry with the C-bit */
-	memcpy(&pte, g.mem + SEV_PT_GPA, 8);
+	memcpy(&pte, g.sg.mem + SEV_PT_GPA, 8);
 	assert_true(pte != (SEV_PRIV_GPA | PTE_P | PTE_RW | g.cbit));
 	assert_int_equal(
 		plain(&g, SEV_PT_GPA),
 		(uint32_t)(SEV_PRIV_GPA | PTE_P | PTE_RW | 0x20 | 0x40));
 	assert_int_equal(out(&g, PORT_OUT, 1), SEV_STAGE_DONE);
-	assert_ok(ioctl(g.fd, KVM_RUN, 0));
-	assert_int_equal(g.run->exit_reason, KVM_EXIT_HLT);
+	assert_ok(ioctl(g.sg.fd, KVM_RUN, 0));
+	assert_int_equal(g.sg.run->exit_reason, KVM_EXIT_HLT);
 	/* its report, through the shared page */
 	assert_int_equal(at(&g, SEV_SHARED_GPA + SEV_REP_DONE), SEV_DONE);
 	assert_int_equal(at(&g, SEV_SHARED_GPA + SEV_REP_PRIV), SEV_PRIV_VALUE);
@@ -320,21 +221,22 @@ static void test_strict_guest(void **state)
 		uint32_t v = 0x7e57ab1e;
 		struct kvm_sev_dbg d = {
 			.src_uaddr = (uintptr_t)buf,
-			.dst_uaddr = (uintptr_t)(g.mem + SEV_PRIV_GPA),
+			.dst_uaddr = (uintptr_t)(g.sg.mem + SEV_PRIV_GPA),
 			.len = 16,
 		};
 
 		memcpy(buf, &v, 4);
-		assert_ok(sev_op(g.vm, KVM_SEV_DBG_ENCRYPT, &d, g.sev, NULL));
+		assert_ok(sev_op(g.sg.vm, KVM_SEV_DBG_ENCRYPT, &d, g.sg.sev,
+				 NULL));
 		check_private(&g, v);
-		assert_ok(ioctl(g.fd, KVM_GET_REGS, &r));
+		assert_ok(ioctl(g.sg.fd, KVM_GET_REGS, &r));
 		r.rip = GPA(sev_priv_load);
-		assert_ok(ioctl(g.fd, KVM_SET_REGS, &r));
+		assert_ok(ioctl(g.sg.fd, KVM_SET_REGS, &r));
 		assert_int_equal(out(&g, PORT_VALUE, 4), v);
 		assert_int_equal(out(&g, PORT_OUT, 1), SEV_STAGE_DONE);
 		assert_int_equal(at(&g, SEV_SHARED_GPA + SEV_REP_PRIV), v);
 	}
-	down(&g);
+	sg_down(&g.sg);
 }
 
 /*
@@ -355,7 +257,7 @@ static void test_strict_es_guest(void **state)
 	memset(&g, 0, sizeof(g));
 	g.es = true;
 	up(&g);
-	vcpu_up(&g);
+	sg_vcpu(&g.sg, 0);
 	launch(&g);
 	check_launched_code(&g, ghcb_start, ghcb_end);
 	/* SEV_INFO, CPUID, HV_FT through the MSR protocol */
@@ -366,41 +268,41 @@ static void test_strict_es_guest(void **state)
 	assert_int_equal(out(&g, PORT_VALUE, 4), 3ull << 12 | 0x81);
 	out(&g, PORT_VALUE, 4);
 	/* an IN through the GHCB: the VMM's data reaches the guest */
-	assert_ok(ioctl(g.fd, KVM_RUN, 0));
-	assert_int_equal(g.run->exit_reason, KVM_EXIT_IO);
-	assert_int_equal(g.run->io.direction, KVM_EXIT_IO_IN);
+	assert_ok(ioctl(g.sg.fd, KVM_RUN, 0));
+	assert_int_equal(g.sg.run->exit_reason, KVM_EXIT_IO);
+	assert_int_equal(g.sg.run->io.direction, KVM_EXIT_IO_IN);
 	v = 0x41414141;
-	memcpy((uint8_t *)g.run + g.run->io.data_offset, &v, 4);
+	memcpy((uint8_t *)g.sg.run + g.sg.run->io.data_offset, &v, 4);
 	assert_int_equal(out(&g, PORT_VALUE, 4), v + 1);
 	/* RDMSR SEV_STATUS: SEV and SEV-ES */
 	assert_int_equal(out(&g, PORT_VALUE, 4), 3);
 	out(&g, PORT_VALUE, 4);
 	/* rep outsb from the GHCB's shared buffer: plaintext to the VMM */
-	assert_ok(ioctl(g.fd, KVM_RUN, 0));
-	assert_int_equal(g.run->exit_reason, KVM_EXIT_IO);
-	assert_int_equal(g.run->io.port, PORT_STR);
-	data = (uint8_t *)g.run + g.run->io.data_offset;
+	assert_ok(ioctl(g.sg.fd, KVM_RUN, 0));
+	assert_int_equal(g.sg.run->exit_reason, KVM_EXIT_IO);
+	assert_int_equal(g.sg.run->io.port, PORT_STR);
+	data = (uint8_t *)g.sg.run + g.sg.run->io.data_offset;
 	assert_memory_equal(data, "hello", 5);
 	assert_int_equal(out(&g, PORT_VALUE, 4), 2);
 	assert_int_equal(out(&g, PORT_VALUE, 4), 2);
-	assert_ok(ioctl(g.fd, KVM_RUN, 0));
-	assert_int_equal(g.run->exit_reason, KVM_EXIT_MMIO);
-	assert_memory_equal(g.run->mmio.data, &mmio_value, 8);
-	assert_ok(ioctl(g.fd, KVM_RUN, 0));
-	assert_int_equal(g.run->exit_reason, KVM_EXIT_MMIO);
-	memcpy(g.run->mmio.data, "\x78\x56\x34\x12", 4);
+	assert_ok(ioctl(g.sg.fd, KVM_RUN, 0));
+	assert_int_equal(g.sg.run->exit_reason, KVM_EXIT_MMIO);
+	assert_memory_equal(g.sg.run->mmio.data, &mmio_value, 8);
+	assert_ok(ioctl(g.sg.fd, KVM_RUN, 0));
+	assert_int_equal(g.sg.run->exit_reason, KVM_EXIT_MMIO);
+	memcpy(g.sg.run->mmio.data, "\x78\x56\x34\x12", 4);
 	assert_int_equal(out(&g, PORT_VALUE, 4), 0x12345678);
 	/* CPUID and OUT through its own #VC handler, from private memory */
 	out(&g, PORT_VALUE, 4);
 	/* the #VC gate it wrote: ciphertext in the buffer, DBG shows it */
-	memcpy(&raw, g.mem + IDT_GPA + 29 * 16, 4);
+	memcpy(&raw, g.sg.mem + IDT_GPA + 29 * 16, 4);
 	v = plain(&g, IDT_GPA + 29 * 16);
 	assert_int_equal(v >> 16, LM_SEL_CODE);
 	assert_true(raw != v);
-	assert_ok(ioctl(g.fd, KVM_RUN, 0));
-	assert_int_equal(g.run->exit_reason, KVM_EXIT_SYSTEM_EVENT);
-	assert_int_equal(g.run->system_event.data[0], 0x41100);
-	down(&g);
+	assert_ok(ioctl(g.sg.fd, KVM_RUN, 0));
+	assert_int_equal(g.sg.run->exit_reason, KVM_EXIT_SYSTEM_EVENT);
+	assert_int_equal(g.sg.run->system_event.data[0], 0x41100);
+	sg_down(&g.sg);
 }
 
 int main(void)

@@ -355,7 +355,7 @@ static void test_two_vcpus(void **state)
 	memset(r, 0, sizeof(r));
 	vm_create(&vm);
 	load(&vm, smp_start, smp_end);
-	lm_tables(&vm);
+	lm_tables(vm.mem, 0);
 	for (i = 0; i < 2; i++) {
 		vcpu_create(&vm, i, &r[i].v);
 		lm_enter(&r[i].v, i + 1);

@@ -14,6 +14,7 @@
 #include <sys/eventfd.h>
 #include "conf.h"
 #include "guests.h"
+#include "lm.h"
 
 #ifndef KVM_CAP_VM_TYPES
 #define KVM_CAP_VM_TYPES 235
@@ -115,11 +116,7 @@ static inline void vm_destroy(struct vm *vm)
 
 static inline void vcpu_create(struct vm *vm, int id, struct vcpu *v)
 {
-	v->fd = ioctl(vm->fd, KVM_CREATE_VCPU, id);
-	assert_true(v->fd >= 0);
-	v->run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd,
-		      0);
-	assert_true(v->run != MAP_FAILED);
+	v->fd = vcpu_new(vm->fd, id, run_size, &v->run);
 }
 
 static inline void vcpu_destroy(struct vcpu *v)
@@ -169,78 +166,11 @@ static inline void vcpu_cpuid(struct vcpu *v)
 	assert_ok(ioctl(v->fd, KVM_SET_CPUID2, supported_cpuid()));
 }
 
-/* The GDT and the identity tables (1 GiB of 2 MiB pages) of guests.h. */
-static inline void lm_tables(struct vm *vm)
-{
-	uint64_t *gdt = (uint64_t *)(vm->mem + GDT_GPA);
-	uint64_t *pml4 = (uint64_t *)(vm->mem + PML4_GPA);
-	uint64_t *pdpt = (uint64_t *)(vm->mem + PDPT_GPA);
-	uint64_t *pd = (uint64_t *)(vm->mem + PD_GPA);
-	uint64_t i;
-
-	gdt[0] = 0;
-	gdt[LM_SEL_CODE / 8] = 0x00af9b000000ffffull;
-	gdt[LM_SEL_DATA / 8] = 0x00cf93000000ffffull;
-	pml4[0] = PDPT_GPA | PTE_P | PTE_RW;
-	pdpt[0] = PD_GPA | PTE_P | PTE_RW;
-	for (i = 0; i < 512; i++)
-		pd[i] = (i << 21) | PTE_P | PTE_RW | PTE_PS;
-}
-
-/*
- * Long-mode sregs matching lm_tables.  Every field is one that
- * svm_get_segment gives back as set: G agrees with the limit, data
- * segments have the accessed bit, TR is a busy TSS, all are present.
- */
-static inline void lm_sregs(struct kvm_sregs *s)
-{
-	struct kvm_segment code = {
-		.limit = 0xffffffff,
-		.selector = LM_SEL_CODE,
-		.type = 11,
-		.present = 1,
-		.s = 1,
-		.l = 1,
-		.g = 1,
-	};
-	struct kvm_segment data = {
-		.limit = 0xffffffff,
-		.selector = LM_SEL_DATA,
-		.type = 3,
-		.present = 1,
-		.s = 1,
-		.db = 1,
-		.g = 1,
-	};
-	struct kvm_segment tr = { .limit = 0x67, .type = 11, .present = 1 };
-
-	s->cs = code;
-	s->ds = s->es = s->fs = s->gs = s->ss = data;
-	s->tr = tr;
-	s->gdt.base = GDT_GPA;
-	s->gdt.limit = 3 * 8 - 1;
-	s->cr0 = CR0_PE | CR0_ET | CR0_PG;
-	s->cr3 = PML4_GPA;
-	s->cr4 = CR4_PAE;
-	s->efer = EFER_LME | EFER_LMA;
-}
-
 /* Straight into 64-bit mode at CODE_GPA, by KVM_SET_SREGS/REGS. */
 static inline void lm_enter(struct vcpu *v, uint64_t rbx)
 {
-	struct kvm_regs r = {
-		.rip = CODE_GPA,
-		.rsp = STACK_TOP,
-		.rflags = 2,
-		.rbx = rbx,
-	};
-	struct kvm_sregs s;
-
 	vcpu_cpuid(v);
-	assert_ok(ioctl(v->fd, KVM_GET_SREGS, &s));
-	lm_sregs(&s);
-	assert_ok(ioctl(v->fd, KVM_SET_SREGS, &s));
-	assert_ok(ioctl(v->fd, KVM_SET_REGS, &r));
+	lm_start(v->fd, rbx, 0);
 }
 
 /* A VM with one vCPU about to run guest [start, end) in 64-bit mode. */
@@ -249,7 +179,7 @@ static inline void lm_guest(struct vm *vm, struct vcpu *v, const uint8_t *start,
 {
 	vm_create(vm);
 	load(vm, start, end);
-	lm_tables(vm);
+	lm_tables(vm->mem, 0);
 	vcpu_create(vm, 0, v);
 	lm_enter(v, 0);
 }
