@@ -241,6 +241,21 @@ static uint64_t seg_base(const struct mem_want *q, x86_reg seg, x86_reg base,
 	return q->s.ds.base;
 }
 
+/* A memory operand's linear address, from the registers now. */
+static uint64_t op_la(const struct walk *w, const cs_x86_op *op,
+		      const struct mem_want *q)
+{
+	uint64_t mask = w->bits == 64 ? ~0ull :
+			w->bits == 32 ? 0xffffffffull : 0xffffull;
+	uint64_t ea = reg_value(w->v, op->mem.base, w->insn, w->csbase) +
+		      reg_value(w->v, op->mem.index, w->insn, w->csbase) *
+			      (uint64_t)op->mem.scale +
+		      (uint64_t)op->mem.disp;
+
+	return (ea & mask) + seg_base(q, op->mem.segment, op->mem.base,
+				      w->bits);
+}
+
 static int mem_step(struct walk *w, void *arg)
 {
 	struct mem_want *q = arg;
@@ -249,18 +264,11 @@ static int mem_step(struct walk *w, void *arg)
 
 	for (i = 0; i < x->op_count; i++) {
 		const cs_x86_op *op = &x->operands[i];
-		uint64_t ea, gpa, mask;
+		uint64_t ea, gpa;
 
 		if (op->type != X86_OP_MEM)
 			continue;
-		mask = w->bits == 64 ? ~0ull :
-		       w->bits == 32 ? 0xffffffffull : 0xffffull;
-		ea = reg_value(w->v, op->mem.base, w->insn, w->csbase) +
-		     reg_value(w->v, op->mem.index, w->insn, w->csbase) *
-			     (uint64_t)op->mem.scale +
-		     (uint64_t)op->mem.disp;
-		ea = (ea & mask) + seg_base(q, op->mem.segment, op->mem.base,
-					    w->bits);
+		ea = op_la(w, op, q);
 		if (vk_linear_to_gpa(w->v, ea, &gpa))
 			continue;
 		if (q->gpa >= gpa && q->gpa < gpa + (op->size ? op->size : 1)) {
@@ -296,8 +304,6 @@ static int mmio_step(struct walk *w, void *arg)
 {
 	struct mmio_want *q = arg;
 	const cs_x86 *x = &w->insn->detail->x86;
-	uint64_t mask = w->bits == 64 ? ~0ull :
-			w->bits == 32 ? 0xffffffffull : 0xffffull;
 	int i;
 
 	for (i = 0; i < x->op_count; i++) {
@@ -307,12 +313,7 @@ static int mmio_step(struct walk *w, void *arg)
 		if (op->type != X86_OP_MEM || w->insn->id == X86_INS_LEA ||
 		    w->insn->id == X86_INS_NOP)
 			continue;
-		ea = reg_value(w->v, op->mem.base, w->insn, w->csbase) +
-		     reg_value(w->v, op->mem.index, w->insn, w->csbase) *
-			     (uint64_t)op->mem.scale +
-		     (uint64_t)op->mem.disp;
-		ea = (ea & mask) + seg_base(&q->m, op->mem.segment,
-					    op->mem.base, w->bits);
+		ea = op_la(w, op, &q->m);
 		if (!vk_linear_to_gpa(w->v, ea, &gpa) &&
 		    !vk_gpa_ptr(w->v, gpa, 1))
 			q->found = true;
@@ -339,8 +340,6 @@ static int la_step(struct walk *w, void *arg)
 {
 	struct la_want *q = arg;
 	const cs_x86 *x = &w->insn->detail->x86;
-	uint64_t mask = w->bits == 64 ? ~0ull :
-			w->bits == 32 ? 0xffffffffull : 0xffffull;
 	int i;
 
 	for (i = 0; i < x->op_count; i++) {
@@ -349,12 +348,7 @@ static int la_step(struct walk *w, void *arg)
 
 		if (op->type != X86_OP_MEM)
 			continue;
-		ea = reg_value(w->v, op->mem.base, w->insn, w->csbase) +
-		     reg_value(w->v, op->mem.index, w->insn, w->csbase) *
-			     (uint64_t)op->mem.scale +
-		     (uint64_t)op->mem.disp;
-		ea = (ea & mask) + seg_base(&q->m, op->mem.segment,
-					    op->mem.base, w->bits);
+		ea = op_la(w, op, &q->m);
 		end = ea + (op->size ? op->size : 1) - 1;
 		if ((ea & ~(VK_PAGE - 1)) == q->page) {
 			*q->out = ea;
