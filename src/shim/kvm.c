@@ -212,18 +212,20 @@ static int create_vcpu(int fd, struct fdi *vm, unsigned long id)
  * page, private).  Set when the VM becomes SEV (INIT, ES_INIT, INIT2, a
  * mirror, a MOVE target), before its first KVM_RUN; vkvm refuses it
  * after.  An SEV-ES guest's VMGEXITs go to the shim's GHCB protocol
- * (ghcb.c), attached once: later calls get -EBUSY from vkvm, which is
- * what tells the shim it is done.  On the host backend the guest stays a
- * plain KVM guest.
+ * (ghcb.c).  Done once per VM file, at the first SEV command after which
+ * the VM is SEV (another file of the same VM gets -EBUSY from vkvm).  On
+ * the host backend the guest stays a plain KVM guest.
  */
-static void emu_platform(int fd, const struct fdi *vm)
+static void emu_platform(int fd, struct fdi *vm)
 {
 	const volatile struct ss_vm_flags *f = vm_flags(vm->vm_id);
 	const struct ss_rep *h = shim_host();
 
-	if (!vm->emu || !f || !f->sev_active || !h || h->cbit < 12 ||
-	    h->cbit > 51)
+	/* once: it is all fixed at the first KVM_RUN (-EBUSY after) anyway */
+	if (vm->platform || !vm->emu || !f || !f->sev_active || !h ||
+	    h->cbit < 12 || h->cbit > 51)
 		return;
+	vm->platform = 1;
 	vkvm_set_platform_msr(fd, 0xc0010131, f->es_active ? 3 : 1, false);
 	vkvm_set_pa_ignore(fd, 1ull << h->cbit);
 	/*

@@ -15,6 +15,7 @@ struct fdi {
 	uint8_t writable; /* FD_SEV: opened for writing */
 	uint8_t guest_debug; /* FD_VCPU: KVM_SET_GUEST_DEBUG enabled it */
 	uint8_t emu; /* FD_KVM/VM/VCPU: a vkvm file, not the kernel's */
+	uint8_t platform; /* FD_VM: emu_platform() gave it its SEV CPU */
 	uint32_t vm_id; /* FD_VM, FD_VCPU (0: unknown VM) */
 	int32_t vcpu; /* FD_VCPU: index */
 };
