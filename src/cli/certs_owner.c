@@ -559,7 +559,8 @@ static const char owner_usage[] =
 	"measure  the expected launch digest of an image (hex)\n"
 	"vmsa     the 4 KiB VMSA an SEV-ES vCPU is measured with when its VMM\n"
 	"         started it in flat 32-bit protected mode at RIP with stack RSP,\n"
-	"         the rest as KVM creates a vCPU (for measure --vmsa)\n"
+	"         the rest as KVM creates a vCPU (for measure --vmsa); --no-fpu\n"
+	"         for a VM not of an SEV type (KVM_SEV_ES_INIT, a type-0 mirror)\n"
 	"verify   checks a LAUNCH_MEASURE blob (measurement.b64) with the TIK\n"
 	"secret   secret_header.b64 and secret_payload.b64 for LAUNCH_SECRET\n";
 
