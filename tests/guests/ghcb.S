@@ -205,17 +205,7 @@ rdmsr_ghcb:
 
 /* %edi: vector, %rax: handler.  A present, DPL 0, 64-bit interrupt gate. */
 set_gate:
-	shll	$4, %edi
-	addl	$IDT_GPA, %edi
-	movw	%ax, (%rdi)
-	movw	$LM_SEL_CODE, 2(%rdi)
-	movw	$0x8e00, 4(%rdi)
-	shrq	$16, %rax
-	movw	%ax, 6(%rdi)
-	shrq	$16, %rax
-	movl	%eax, 8(%rdi)
-	movl	$0, 12(%rdi)
-	ret
+	LM_SET_GATE
 
 /*
  * #VC, the exit code as error code: CPUID (2 bytes) and `out %eax, %dx`

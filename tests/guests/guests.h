@@ -243,4 +243,25 @@
 #define PTE_RW		0x2
 #define PTE_PS		0x80
 
+#ifdef __ASSEMBLER__
+/*
+ * The body of a guest's set_gate(%edi: vector, %rax: handler): a present,
+ * DPL 0, 64-bit interrupt gate in the IDT at IDT_GPA.  A macro, not a
+ * shared function: each guest runs from its own copied image.
+ */
+.macro LM_SET_GATE
+	shll	$4, %edi
+	addl	$IDT_GPA, %edi
+	movw	%ax, (%rdi)
+	movw	$LM_SEL_CODE, 2(%rdi)
+	movw	$0x8e00, 4(%rdi)
+	shrq	$16, %rax
+	movw	%ax, 6(%rdi)
+	shrq	$16, %rax
+	movl	%eax, 8(%rdi)
+	movl	$0, 12(%rdi)
+	ret
+.endm
+#endif
+
 #endif
